@@ -1,0 +1,40 @@
+# oblivio: the two commands a newcomer needs are `make demo` and `make test`.
+#   make deps      install missing Debian packages (apt-get; sudo when not root)
+#   make build     configure + build (Release; CUDA backend compiled when nvcc is found)
+#   make test      deps + build + CPU tests (GPU tests report skipped without a GPU)
+#   make demo      deps + build + the main job
+#   make bench     deps + build + Google Benchmark suite (OpenBLAS yardstick when installed)
+#   make sanitize  ASan + UBSan CPU-only build running the CPU suite (no slow tests)
+BUILD    ?= build
+SAN      ?= build-sanitize
+JOBS     ?= $(shell nproc)
+CMAKE_FLAGS ?=
+
+.PHONY: deps build test demo bench sanitize clean
+
+deps:
+	@bash tools/install_deps.sh
+
+build: deps
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) > $(BUILD).configure.log 2>&1 || (cat $(BUILD).configure.log; exit 1)
+	@cmake --build $(BUILD) -j $(JOBS)
+
+test: build
+	cd $(BUILD) && ctest -L "cpu|gpu" -j $(JOBS) --output-on-failure --timeout 1500
+
+demo: build
+	./$(BUILD)/oblivio info
+
+bench: deps
+	@bash tools/install_deps.sh libopenblas-dev
+	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) > $(BUILD).configure.log 2>&1 || (cat $(BUILD).configure.log; exit 1)
+	@cmake --build $(BUILD) -j $(JOBS) --target obl_bench
+	./$(BUILD)/bench/obl_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+
+sanitize: deps
+	@cmake -S . -B $(SAN) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOBL_CUDA=OFF -DOBL_SANITIZE=ON -DOBL_BUILD_BENCH=OFF > $(SAN).configure.log 2>&1 || (cat $(SAN).configure.log; exit 1)
+	@cmake --build $(SAN) -j $(JOBS)
+	cd $(SAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest -L cpu -LE slow -j $(JOBS) --output-on-failure
+
+clean:
+	rm -rf $(BUILD) $(SAN) $(BUILD).configure.log $(SAN).configure.log

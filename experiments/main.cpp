@@ -1,0 +1,53 @@
+// `oblivio`: the command line. The only main() and the only place that catches obl::Error.
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <string>
+
+#include "kernels/common/check.h"
+#include "kernels/common/cpu_features.h"
+#include "kernels/common/parallel.h"
+#include "nn/cuda_context.h"
+#include "nn/device.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "oblivio — source-free class unlearning (C++/CUDA)\n"
+    "\n"
+    "usage: oblivio <command> [options]\n"
+    "\n"
+    "commands:\n"
+    "  info        print the build and machine facts (ISA, threads, CUDA)\n"
+    "  --help      this text\n";
+
+int cmd_info() {
+    std::printf("oblivio build: CUDA %s, CPU ISA %s, %d OpenMP threads\n",
+                OBL_WITH_CUDA ? "on" : "off", obl::cpu_isa_name(obl::cpu_isa()),
+                obl::num_threads());
+    if (obl::cuda_available()) {
+        std::printf("GPU: %s (%d SMs)\n", obl::cuda_context().device_name().c_str(),
+                    obl::cuda_context().sm_count());
+    } else {
+        std::printf("GPU: none available\n");
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    try {
+        if (argc < 2 || !std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h")) {
+            std::fputs(kUsage, argc < 2 ? stderr : stdout);
+            return argc < 2 ? 2 : 0;
+        }
+        const std::string cmd = argv[1];
+        if (cmd == "info") return cmd_info();
+        std::fprintf(stderr, "error: unknown command '%s' (see oblivio --help)\n", cmd.c_str());
+        return 2;
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "error: %s\n", e.what());
+        return 1;
+    }
+}
