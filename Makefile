@@ -9,6 +9,11 @@ BUILD    ?= build
 SAN      ?= build-sanitize
 JOBS     ?= $(shell nproc)
 CMAKE_FLAGS ?=
+# ccache, when installed, makes rebuilds (and the CUDA objects) cheap; it is optional.
+CCACHE   := $(shell command -v ccache 2>/dev/null)
+ifneq ($(CCACHE),)
+CMAKE_FLAGS += -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache
+endif
 
 .PHONY: deps build test demo bench sanitize clean
 

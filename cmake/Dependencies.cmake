@@ -1,5 +1,8 @@
 # Every dependency comes from a Debian package through find_package/find_library; nothing is downloaded.
 find_package(Threads REQUIRED)
+find_package(ZLIB REQUIRED)
+# stb (Debian libstb-dev) is header-only: <stb/stb_image.h>.
+find_path(OBL_STB_INCLUDE stb/stb_image.h REQUIRED)
 if(OBL_OPENMP)
   find_package(OpenMP REQUIRED COMPONENTS CXX)
 endif()

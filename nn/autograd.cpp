@@ -4,6 +4,7 @@
 #include <sstream>
 #include <unordered_map>
 #include <unordered_set>
+#include <utility>
 
 #include "kernels/common/memory.h"
 #include "nn/cuda_context.h"
@@ -88,6 +89,10 @@ void backward(const Tensor& root, const Tensor& grad_root, bool retain_graph) {
         }
         return;
     }
+    // Released closures and inputs are parked here and destroyed after the walk: dropping them
+    // mid-walk could free a node that is still ahead in `order`.
+    std::vector<BackwardFn> released_fns;
+    std::vector<std::vector<Tensor>> released_inputs;
     std::unordered_map<Node*, Tensor> grads;
     grads[root.grad_fn().get()] = grad_root;
     const std::vector<Node*> order = topo_order(root.grad_fn().get());
@@ -124,10 +129,10 @@ void backward(const Tensor& root, const Tensor& grad_root, bool retain_graph) {
                 }
             }
         }
-        if (!retain_graph) node->backward = nullptr;  // frees captured tensors
+        if (!retain_graph) released_fns.push_back(std::exchange(node->backward, nullptr));
     }
     if (!retain_graph) {
-        for (Node* node : order) node->inputs.clear();
+        for (Node* node : order) released_inputs.push_back(std::exchange(node->inputs, {}));
     }
 }
 
