@@ -28,7 +28,7 @@ test: build
 	cd $(BUILD) && ctest -L "cpu|gpu" -j $(JOBS) --output-on-failure --timeout 1500
 
 demo: build
-	./$(BUILD)/oblivio info
+	./$(BUILD)/oblivio selfcheck
 
 bench: deps
 	@bash tools/install_deps.sh libopenblas-dev

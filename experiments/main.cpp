@@ -11,6 +11,10 @@
 #include "nn/device.h"
 #include "nn/io/safetensors.h"
 
+namespace obl::cli {
+int cmd_selfcheck(int argc, char** argv);
+}
+
 namespace {
 
 constexpr const char* kUsage =
@@ -20,6 +24,7 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  info        print the build and machine facts (ISA, threads, CUDA)\n"
+    "  selfcheck   train a small MLP with oblivio's autodiff and check that it learns\n"
     "  inspect F   list the tensors and metadata of a safetensors file (validates it)\n"
     "  --help      this text\n";
 
@@ -68,6 +73,7 @@ int main(int argc, char** argv) {
         const std::string cmd = argv[1];
         if (cmd == "info") return cmd_info();
         if (cmd == "inspect") return cmd_inspect(argc, argv);
+        if (cmd == "selfcheck") return obl::cli::cmd_selfcheck(argc, argv);
         std::fprintf(stderr, "error: unknown command '%s' (see oblivio --help)\n", cmd.c_str());
         return 2;
     } catch (const obl::Error& e) {  // bad input (files, shapes, arguments): exit code 2

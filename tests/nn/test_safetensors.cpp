@@ -194,3 +194,36 @@ TEST(Safetensors, MissingFileNamesPath) {
 
 }  // namespace
 }  // namespace obl
+
+// Module round trip through a file: save, perturb, load, compare; strict load names the file.
+#include "nn/modules.h"
+
+namespace obl {
+namespace {
+
+TEST(Safetensors, ModuleSaveLoadRoundTrip) {
+    Sequential a;
+    a.push_back(std::make_shared<Linear>(3, 4, true, /*seed=*/1));
+    a.push_back(std::make_shared<BatchNorm1d>(4));
+    const std::string path = temp_path("module.safetensors");
+    a.save_safetensors(path, {{"arch", "test_mlp"}});
+    Sequential b;
+    b.push_back(std::make_shared<Linear>(3, 4, true, /*seed=*/2));
+    b.push_back(std::make_shared<BatchNorm1d>(4));
+    b.load_safetensors(path);
+    for (const auto& [name, t] : a.state_dict())
+        EXPECT_EQ(t.to_vector<double>(), b.state_dict().at(name).to_vector<double>()) << name;
+    Sequential c;
+    c.push_back(std::make_shared<Linear>(3, 5, true, 1));
+    try {
+        c.load_safetensors(path);
+        FAIL() << "expected obl::Error";
+    } catch (const Error& e) {
+        EXPECT_THAT(e.what(), HasSubstr(path));
+        EXPECT_THAT(e.what(), HasSubstr("0.weight"));
+    }
+    std::remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace obl
