@@ -15,8 +15,8 @@ for header in kernels/*.h; do
   count=$((count + 1))
   missing=()
   [ -f "kernels/cpu/$op.cpp" ] || missing+=("kernels/cpu/$op.cpp")
-  ls kernels/cuda/"$op".cu kernels/cuda/"$op"_*.cu kernels/cuda/"$op"_*.cpp >/dev/null 2>&1 ||
-    missing+=("kernels/cuda/$op.cu")
+  compgen -G "kernels/cuda/$op.cu" >/dev/null || compgen -G "kernels/cuda/${op}_*.cu" >/dev/null ||
+    compgen -G "kernels/cuda/${op}_*.cpp" >/dev/null || missing+=("kernels/cuda/$op.cu")
   grep -q "\"$op\"" tests/kernels/op_cases_*.cpp 2>/dev/null || missing+=("an OpCase row with kernel \"$op\"")
   [ -f "bench/kernels/bench_$op.cpp" ] || missing+=("bench/kernels/bench_$op.cpp")
   grep -q "^| $op |" kernels/README.md 2>/dev/null || missing+=("a '| $op |' row in kernels/README.md")
@@ -25,7 +25,7 @@ for header in kernels/*.h; do
     fail=1
   fi
 done
-if ls kernels/cpu/fast/*.cpp >/dev/null 2>&1; then
+if compgen -G "kernels/cpu/fast/*.cpp" >/dev/null; then
   grep -q "has_fast_cpu = true" tests/kernels/op_cases_*.cpp ||
     { echo "fast CPU kernels exist but no op-table row sets has_fast_cpu = true"; fail=1; }
 fi
