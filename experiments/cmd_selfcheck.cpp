@@ -9,6 +9,7 @@
 #include <memory>
 #include <vector>
 
+#include "experiments/commands.h"
 #include "kernels/common/cpu_features.h"
 #include "kernels/common/parallel.h"
 #include "nn/cuda_context.h"
@@ -89,7 +90,7 @@ double train(Sequential& model, Device device, bool verbose) {
 }  // namespace
 
 int cmd_selfcheck(int argc, char** argv) {
-    if (argc > 2 && (!std::strcmp(argv[2], "--help") || !std::strcmp(argv[2], "-h"))) {
+    if (argc > 1 && (!std::strcmp(argv[1], "--help") || !std::strcmp(argv[1], "-h"))) {
         std::puts("usage: oblivio selfcheck\nTrains a small MLP on synthetic blobs with oblivio's "
                   "own autodiff and SGD (CPU, and CUDA when a GPU is present) and checks that it "
                   "learns (held-out accuracy >= 95%).");

@@ -1,0 +1,15 @@
+// The `oblivio` subcommands, one function each; experiments/main.cpp dispatches on argv[1] and
+// passes argv + 1 (so argv[0] is the command name). Each returns the process exit status:
+// 0 success, 2 usage error or bad data (after printing "error: <one line>" to stderr).
+#pragma once
+
+namespace obl::cli {
+
+// `oblivio data info --dataset NAME [--root DIR] ...` (experiments/cmd_data.cpp).
+int cmd_data(int argc, char** argv);
+// `oblivio selfcheck` (experiments/cmd_selfcheck.cpp).
+int cmd_selfcheck(int argc, char** argv);
+// `oblivio inspect FILE` (experiments/cmd_inspect.cpp).
+int cmd_inspect(int argc, char** argv);
+
+}  // namespace obl::cli

@@ -1,0 +1,210 @@
+// Image folders and Tiny-ImageNet: trees of PNG and JPEG files written here with
+// stb_image_write (compiled once, in stb_image_write_impl.cpp).
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <stb/stb_image_write.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "data/catalog.h"
+#include "data/image_folder.h"
+#include "data/loader.h"
+#include "tests/data/data_test_util.h"
+
+namespace obl {
+namespace {
+
+using test::error_of;
+using test::TempDir;
+using ::testing::HasSubstr;
+
+// HWC pixels of a w x h image with `channels` channels: value = (seed * 40 + y * 7 + x * 3 + ch *
+// 50) % 256.
+std::vector<uint8_t> pattern(int w, int h, int channels, int seed) {
+    std::vector<uint8_t> px;
+    for (int y = 0; y < h; ++y)
+        for (int x = 0; x < w; ++x)
+            for (int c = 0; c < channels; ++c)
+                px.push_back(static_cast<uint8_t>((seed * 40 + y * 7 + x * 3 + c * 50) % 256));
+    return px;
+}
+
+void write_png(const std::string& path, int w, int h, int channels, int seed) {
+    const auto px = pattern(w, h, channels, seed);
+    ASSERT_TRUE(stbi_write_png(path.c_str(), w, h, channels, px.data(), w * channels)) << path;
+}
+
+// A flat-colour JPEG (quality 100) decodes to within a couple of levels of its colour.
+void write_jpeg(const std::string& path, int w, int h, uint8_t r, uint8_t g, uint8_t b) {
+    std::vector<uint8_t> px;
+    for (int i = 0; i < w * h; ++i) px.insert(px.end(), {r, g, b});
+    ASSERT_TRUE(stbi_write_jpg(path.c_str(), w, h, 3, px.data(), 100)) << path;
+}
+
+// A Tiny-ImageNet tree with 3 wnids (listed unsorted), 2 train images each (one PNG, one JPEG),
+// 4 val images, 8x8 pixels.
+void write_tiny_imagenet(const TempDir& dir) {
+    test::write_text(dir / "wnids.txt", "n03000000\nn01000000\nn02000000\n");
+    test::write_text(dir / "words.txt",
+                     "n00000001\tentity\nn01000000\tgoldfish, Carassius auratus\n"
+                     "n02000000\ttabby, tabby cat\nn03000000\tschool bus\n");
+    const char* wnids[] = {"n01000000", "n02000000", "n03000000"};
+    for (int k = 0; k < 3; ++k) {
+        const std::string images = dir / ("train/" + std::string(wnids[k]) + "/images");
+        test::make_dirs(images);
+        test::write_text(dir / ("train/" + std::string(wnids[k]) + "/" + wnids[k] + "_boxes.txt"),
+                         "ignored\n");
+        write_png(images + "/" + wnids[k] + "_0.PNG", 8, 8, 3, k);
+        write_jpeg(images + "/" + wnids[k] + "_1.JPEG", 8, 8, static_cast<uint8_t>(60 * k), 128,
+                   200);
+    }
+    test::make_dirs(dir / "val/images");
+    write_jpeg(dir / "val/images/val_0.JPEG", 8, 8, 250, 10, 100);
+    write_png(dir / "val/images/val_1.png", 8, 8, 1, 3);  // grayscale: replicated to RGB
+    write_png(dir / "val/images/val_2.png", 8, 8, 4, 4);  // RGBA: alpha dropped
+    write_png(dir / "val/images/val_3.png", 8, 8, 3, 5);
+    test::write_text(dir / "val/val_annotations.txt",
+                     "val_0.JPEG\tn03000000\t0\t1\t7\t7\n"
+                     "val_1.png\tn01000000\t0\t0\t8\t8\n"
+                     "val_2.png\tn02000000\t1\t1\t2\t2\n"
+                     "val_3.png\tn01000000\t1\t1\t2\t2\n");
+}
+
+TEST(ImageFolder, TinyImageNetTrainSplit) {
+    TempDir dir("tiny");
+    write_tiny_imagenet(dir);
+    auto ds = tiny_imagenet(dir.path(), Split::Train);
+    ASSERT_EQ(ds->size(), 6);
+    ASSERT_EQ(ds->num_classes(), 3);
+    EXPECT_EQ(ds->class_names(), (std::vector<std::string>{"goldfish", "tabby", "school bus"}));
+    EXPECT_EQ(tiny_imagenet_wnids(dir.path()),
+              (std::vector<std::string>{"n01000000", "n02000000", "n03000000"}));
+    EXPECT_EQ(ds->sample_shape(), (Shape{3, 8, 8}));
+    // Files sort as _0.PNG then _1.JPEG inside each class; classes in sorted wnid order.
+    EXPECT_EQ(ds->labels(), (std::vector<int64_t>{0, 0, 1, 1, 2, 2}));
+    EXPECT_THAT(ds->path(2), HasSubstr("n02000000_0.PNG"));
+
+    Batch b = ds->batch({2, 5});
+    ASSERT_EQ(b.x.shape(), (Shape{2, 3, 8, 8}));
+    EXPECT_EQ(b.y.to_vector<int64_t>(), (std::vector<int64_t>{1, 2}));
+    // PNG is lossless: sample 0 of the batch is pattern(seed 1), CHW.
+    const auto hwc = pattern(8, 8, 3, 1);
+    const uint8_t* x = b.x.u8();
+    for (int c = 0; c < 3; ++c)
+        for (int y = 0; y < 8; ++y)
+            for (int xx = 0; xx < 8; ++xx)
+                ASSERT_EQ(x[(c * 8 + y) * 8 + xx], hwc[(y * 8 + xx) * 3 + c])
+                    << "c " << c << " y " << y << " x " << xx;
+    // JPEG of the flat colour (120, 128, 200) decodes within a few levels.
+    const uint8_t* j = x + 3 * 64;
+    EXPECT_NEAR(j[0 * 64 + 10], 120, 3);
+    EXPECT_NEAR(j[1 * 64 + 20], 128, 3);
+    EXPECT_NEAR(j[2 * 64 + 63], 200, 3);
+}
+
+TEST(ImageFolder, TinyImageNetValSplitForcesRgb) {
+    TempDir dir("tiny_val");
+    write_tiny_imagenet(dir);
+    auto ds = open_dataset("tinyimagenet", dir.path(), Split::Test);
+    ASSERT_EQ(ds->size(), 4);
+    EXPECT_EQ(ds->labels(), (std::vector<int64_t>{2, 0, 1, 0}));
+    Batch b = ds->batch({0, 1, 2});
+    const uint8_t* x = b.x.u8();
+    EXPECT_NEAR(x[0], 250, 4);         // JPEG red
+    EXPECT_NEAR(x[64 + 5], 10, 4);     // green
+    EXPECT_NEAR(x[128 + 63], 100, 4);  // blue
+    // Grayscale PNG: every channel equals the gray value.
+    const auto gray = pattern(8, 8, 1, 3);
+    for (int c = 0; c < 3; ++c) EXPECT_EQ(x[192 + c * 64 + 9], gray[9]) << "channel " << c;
+    // RGBA PNG: the RGB channels as written.
+    const auto rgba = pattern(8, 8, 4, 4);
+    for (int c = 0; c < 3; ++c) EXPECT_EQ(x[384 + c * 64 + 9], rgba[9 * 4 + c]) << "channel " << c;
+}
+
+TEST(ImageFolder, TinyImageNetErrorsNameTheFile) {
+    TempDir dir("tiny_bad");
+    write_tiny_imagenet(dir);
+    test::write_text(dir / "val/val_annotations.txt", "val_0.JPEG\tn09999999\t0\t0\t1\t1\n");
+    EXPECT_THAT(error_of([&] { tiny_imagenet(dir.path(), Split::Test); }),
+                HasSubstr("val_annotations.txt line 1: wnid n09999999 is not in wnids.txt"));
+    test::write_text(dir / "val/val_annotations.txt", "val_9.JPEG\tn01000000\t0\t0\t1\t1\n");
+    EXPECT_THAT(error_of([&] { tiny_imagenet(dir.path(), Split::Test); }),
+                HasSubstr("val_9.JPEG does not exist"));
+
+    // A truncated JPEG: the decode error names the file.
+    const std::string jpeg = dir / "train/n01000000/images/n01000000_1.JPEG";
+    test::write_bytes(jpeg, {0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 'J', 'F', 'I', 'F'});
+    auto ds = tiny_imagenet(dir.path(), Split::Train);
+    const std::string msg = error_of([&] { ds->batch({1}); });
+    EXPECT_THAT(msg, HasSubstr("cannot decode image"));
+    EXPECT_THAT(msg, HasSubstr(jpeg));
+
+    // The same error comes out of the loader's worker threads.
+    LoaderOptions opt;
+    opt.batch_size = 2;
+    opt.shuffle = false;
+    opt.num_workers = 2;
+    DataLoader loader(ds, opt);
+    loader.start_epoch(0);
+    Batch b;
+    EXPECT_THAT(error_of([&] { loader.next(b); }), HasSubstr(jpeg));
+    EXPECT_TRUE(loader.next(b));  // later batches are unaffected
+    EXPECT_EQ(b.x.shape(), (Shape{2, 3, 8, 8}));
+
+    test::write_text(dir / "wnids.txt", "n01000000\nn01000000\n");
+    EXPECT_THAT(error_of([&] { tiny_imagenet(dir.path(), Split::Train); }),
+                HasSubstr("line 2: wnid n01000000 listed twice"));
+}
+
+TEST(ImageFolder, ClassFoldersSizesAndResizeOnLoad) {
+    TempDir dir("folder");
+    test::make_dirs(dir / "zebra/sub");
+    test::make_dirs(dir / "ant");
+    test::make_dirs(dir / ".hidden");
+    write_png(dir / "zebra/b.png", 6, 4, 3, 0);
+    write_png(dir / "zebra/sub/a.png", 6, 4, 3, 1);  // nested files count (torchvision walks)
+    write_png(dir / "ant/c.png", 6, 4, 3, 2);
+    test::write_text(dir / "ant/notes.txt", "not an image\n");
+    auto ds = image_folder(dir.path());
+    ASSERT_EQ(ds->size(), 3);
+    EXPECT_EQ(ds->class_names(), (std::vector<std::string>{"ant", "zebra"}));
+    EXPECT_EQ(ds->labels(), (std::vector<int64_t>{0, 1, 1}));
+    EXPECT_EQ(ds->sample_shape(), (Shape{3, 4, 6}));
+
+    // A differently sized image is an error naming it, unless images are resized on load.
+    write_png(dir / "zebra/c.png", 5, 5, 3, 3);
+    auto mixed = image_folder(dir.path());
+    const std::string msg = error_of([&] { mixed->batch({0, 1, 2, 3}); });
+    EXPECT_THAT(msg, HasSubstr("zebra/c.png"));
+    EXPECT_THAT(msg, HasSubstr("is 5x5 but the dataset's images are 4x6"));
+    ImageFolderOptions opt;
+    opt.height = 2;
+    opt.width = 3;
+    auto resized = image_folder(dir.path(), opt);
+    Batch b = resized->batch({0, 3});
+    ASSERT_EQ(b.x.shape(), (Shape{2, 3, 2, 3}));
+    // 6x4 -> 3x2 bilinear (align_corners=False): every output pixel is the mean of a 2x2 block,
+    // source coordinate 2 * o + 0.5. Pixel (0, 0), channel 0 of ant/c.png (seed 2):
+    // mean of 80, 83, 87, 90 = 85.
+    EXPECT_EQ(b.x.u8()[0], 85);
+
+    TempDir empty("folder_empty");
+    test::make_dirs(empty / "cls");
+    EXPECT_THAT(error_of([&] { image_folder(empty.path()); }), HasSubstr("holds no image files"));
+}
+
+TEST(ImageFolder, CatalogFolderSplits) {
+    TempDir dir("folder_splits");
+    test::make_dirs(dir / "train/a");
+    test::make_dirs(dir / "val/a");
+    write_png(dir / "train/a/x.png", 2, 2, 3, 0);
+    write_png(dir / "val/a/y.png", 2, 2, 3, 1);
+    EXPECT_EQ(dataset_splits("folder", dir.path()).size(), 2u);
+    EXPECT_EQ(open_dataset("folder", dir.path(), Split::Test)->size(), 1);
+    EXPECT_EQ(dataset_splits("folder", dir / "train").size(), 1u);
+}
+
+}  // namespace
+}  // namespace obl
