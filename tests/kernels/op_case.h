@@ -42,6 +42,7 @@ std::vector<OpCase> gemm_cases();
 std::vector<OpCase> conv_cases();
 std::vector<OpCase> shape_cases();
 std::vector<OpCase> random_cases();
+std::vector<OpCase> synth_cases();
 
 // Every row, in the order written out in op_cases.cpp.
 const std::vector<OpCase>& all_op_cases();
