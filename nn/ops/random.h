@@ -1,6 +1,6 @@
-// Random tensors from Philox4x32-10 (kernels/common/philox.h, kernels/random.h). Element i uses
-// counter (i + offset) under key `seed`, never the launch geometry, so CPU and CUDA give the same
-// values for the same (seed, offset).
+// Random tensors from Philox4x32-10 (kernels/common/philox.h, kernels/random.h). Element i is
+// stream position e = i + offset under key `seed`: word e % 4 of Philox block e / 4 — never the
+// launch geometry — so CPU and CUDA give the same values for the same (seed, offset).
 #pragma once
 
 #include <cstdint>
