@@ -5,6 +5,7 @@
 #   make demo      deps + build + the main job
 #   make bench     deps + build + Google Benchmark suite (OpenBLAS yardstick when installed)
 #   make sanitize  ASan + UBSan CPU-only build running the CPU suite (no slow tests)
+#   make parity    full-size resnet18/50, vit_b_16, swin_t logits vs torchvision (python3-torch)
 BUILD    ?= build
 SAN      ?= build-sanitize
 JOBS     ?= $(shell nproc)
@@ -15,7 +16,7 @@ ifneq ($(CCACHE),)
 CMAKE_FLAGS += -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache
 endif
 
-.PHONY: deps build test demo bench sanitize clean
+.PHONY: deps build test demo bench sanitize parity clean
 
 deps:
 	@bash tools/install_deps.sh
@@ -40,6 +41,9 @@ sanitize: deps
 	@cmake -S . -B $(SAN) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOBL_CUDA=OFF -DOBL_SANITIZE=ON -DOBL_BUILD_BENCH=OFF > $(SAN).configure.log 2>&1 || (cat $(SAN).configure.log; exit 1)
 	@cmake --build $(SAN) -j $(JOBS)
 	cd $(SAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest -L cpu -LE slow -j $(JOBS) --output-on-failure
+
+parity: build
+	/usr/bin/python3 tools/parity.py --bin $(BUILD)/tests/obl_tests
 
 clean:
 	rm -rf $(BUILD) $(SAN) $(BUILD).configure.log $(SAN).configure.log

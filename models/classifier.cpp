@@ -21,6 +21,9 @@ Classifier::Classifier(std::string arch, std::vector<Stage> stages,
         register_module(stages_[i].param_prefix, stages_[i].module);
     }
     for (const auto& [alias, target] : aliases_) {
+        for (const Stage& st : stages_)
+            OBL_CHECK(st.name != alias, "Classifier ", arch_, ": alias '", alias,
+                      "' equals a stage name (the stage boundary would be unreachable)");
         bool found = false;
         for (size_t i = 1; i < stages_.size(); ++i) found = found || stages_[i].name == target;
         OBL_CHECK(found, "Classifier ", arch_, ": alias '", alias, "' -> unknown stage '", target,
