@@ -1,0 +1,204 @@
+// Benchmarks of batch norm (kernels/batch_norm.h), forward and backward, training and eval:
+//   BM_batch_norm_<forward|backward>/<cpu|cuda>/<train|eval>/N<n>_C<c>_H<h>_W<w>
+// Shapes: a 64-channel 32x32 CIFAR ResNet activation (CPU) and 56x56 maps of a batch of 128
+// (CUDA: 103 MB, several times the H200's 60 MB L2). Before timing, the CPU f32 reference is
+// compared with the f64 reference and the CUDA kernel with the CPU f32 reference (SkipWithError
+// on a mismatch). Counter: bytes moved, from the kernels' comments (kernels/cuda/batch_norm.cu):
+// training forward reads x three times and writes y (16 B per element), eval reads once and
+// writes once (8 B), backward reads dy and x twice and writes dx (20 B). CUDA: events around each
+// launch, L2 flushed before it (DESIGN.md §L). Each run starts from fresh running statistics.
+#include <benchmark/benchmark.h>
+
+#include <cmath>
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "kernels/batch_norm.h"
+#include "nn/cuda_context.h"
+#include "nn/device.h"
+#include "nn/tensor.h"
+
+#if OBL_WITH_CUDA
+#include <cuda_runtime.h>
+
+#include "kernels/common/cuda_check.h"
+#include "kernels/common/cuda_handles.h"
+#endif
+
+namespace obl {
+namespace {
+
+using kernels::BatchNormDims;
+
+constexpr int64_t kFlushBytes = 128ll << 20;  // > 2x the H200's 60 MB L2
+
+Tensor random_tensor(const Shape& s, uint64_t seed, double lo = -1.0, double hi = 1.0) {
+    std::mt19937_64 gen(seed);
+    std::uniform_real_distribution<double> u(lo, hi);
+    std::vector<double> v(static_cast<size_t>(s.numel()));
+    for (double& x : v) x = u(gen);
+    return Tensor::from_vector(v, s);
+}
+
+struct Buffers {
+    Tensor x, w, b, rm, rv, y, mean, invstd, dy, dx, dw, db;
+};
+
+Buffers make_buffers(const BatchNormDims& d, DType dtype, Device dev) {
+    const Shape xs{d.n, d.c, d.s}, cs{d.c};
+    Buffers t;
+    t.x = random_tensor(xs, 1).to(dtype).to(dev);
+    t.dy = random_tensor(xs, 2).to(dtype).to(dev);
+    t.w = random_tensor(cs, 3).to(dtype).to(dev);
+    t.b = random_tensor(cs, 4).to(dtype).to(dev);
+    t.rm = random_tensor(cs, 5).to(dtype).to(dev);
+    t.rv = random_tensor(cs, 6, 0.5, 1.5).to(dtype).to(dev);
+    t.y = Tensor::empty(xs, dtype, dev);
+    t.dx = Tensor::empty(xs, dtype, dev);
+    t.mean = Tensor::empty(cs, dtype, dev);
+    t.invstd = Tensor::empty(cs, dtype, dev);
+    t.dw = Tensor::empty(cs, dtype, dev);
+    t.db = Tensor::empty(cs, dtype, dev);
+    return t;
+}
+
+template <class T>
+void run_cpu(bool backward, const BatchNormDims& d, const Buffers& t) {
+    if (backward) {
+        kernels::batch_norm_backward_cpu<T>(t.dx.data<T>(), t.dw.data<T>(), t.db.data<T>(),
+                                            t.dy.data<T>(), t.x.data<T>(), t.w.data<T>(),
+                                            t.mean.data<T>(), t.invstd.data<T>(), d);
+    } else {
+        kernels::batch_norm_forward_cpu<T>(t.y.data<T>(), t.mean.data<T>(), t.invstd.data<T>(),
+                                           t.rm.data<T>(), t.rv.data<T>(), t.x.data<T>(),
+                                           t.w.data<T>(), t.b.data<T>(), d);
+    }
+}
+
+void run(bool gpu, bool backward, const BatchNormDims& d, const Buffers& t) {
+    if (!gpu) {
+        if (t.x.dtype() == DType::F64) {
+            run_cpu<double>(backward, d, t);
+        } else {
+            run_cpu<float>(backward, d, t);
+        }
+        return;
+    }
+#if OBL_WITH_CUDA
+    const Stream s = cuda_context().stream();
+    if (backward) {
+        kernels::batch_norm_backward_cuda(t.dx.f32(), t.dw.f32(), t.db.f32(), t.dy.f32(), t.x.f32(),
+                                          t.w.f32(), t.mean.f32(), t.invstd.f32(), d, s);
+    } else {
+        kernels::batch_norm_forward_cuda(t.y.f32(), t.mean.f32(), t.invstd.f32(), t.rm.f32(),
+                                         t.rv.f32(), t.x.f32(), t.w.f32(), t.b.f32(), d, s);
+    }
+#endif
+}
+
+std::string mismatch(const char* what, const Tensor& got, const Tensor& ref) {
+    const std::vector<double> a = got.to_vector<double>(), b = ref.to_vector<double>();
+    for (size_t i = 0; i < a.size(); ++i) {
+        if (!(std::fabs(a[i] - b[i]) <= 1e-5 + 1e-4 * std::fabs(b[i])))  // norms (DESIGN §K)
+            return std::string(what) + " mismatch at " + std::to_string(i) + ": " +
+                   std::to_string(a[i]) + " vs " + std::to_string(b[i]);
+    }
+    return "";
+}
+
+void bench_batch_norm(benchmark::State& st, BatchNormDims d, bool gpu, bool backward) {
+    if (gpu && !cuda_available()) {
+        st.SkipWithError("no GPU");
+        return;
+    }
+    const Buffers t = make_buffers(d, DType::F32, gpu ? Device::cuda() : Device::cpu());
+    const Buffers ref = make_buffers(d, gpu ? DType::F32 : DType::F64, Device::cpu());
+    run(gpu, false, d, t);  // the backward reads the forward's saved statistics
+    run(false, false, d, ref);
+    std::string err;
+    if (backward) {
+        run(gpu, true, d, t);
+        run(false, true, d, ref);
+        err = mismatch("dx", t.dx, ref.dx);
+        if (err.empty()) err = mismatch("dweight", t.dw, ref.dw);
+        if (err.empty()) err = mismatch("dbias", t.db, ref.db);
+    } else {
+        err = mismatch("y", t.y, ref.y);
+        if (err.empty()) err = mismatch("running_mean", t.rm, ref.rm);
+        if (err.empty()) err = mismatch("running_var", t.rv, ref.rv);
+    }
+    if (!err.empty()) {
+        st.SkipWithError(err.c_str());
+        return;
+    }
+    const int64_t elems = d.n * d.c * d.s;
+    const int64_t bytes = (backward ? 20 : d.training ? 16 : 8) * elems;
+    if (!gpu) {
+        for (auto _ : st) {
+            run(gpu, backward, d, t);
+            benchmark::ClobberMemory();
+        }
+    } else {
+#if OBL_WITH_CUDA
+        cudaStream_t s = cuda_context().stream()->stream;
+        Tensor flush = Tensor::empty({kFlushBytes}, DType::U8, Device::cuda());
+        cudaEvent_t start, stop;
+        OBL_CUDA_CHECK(cudaEventCreate(&start));
+        OBL_CUDA_CHECK(cudaEventCreate(&stop));
+        for (int i = 0; i < 3; ++i) run(gpu, backward, d, t);  // warm-up
+        OBL_CUDA_CHECK(cudaStreamSynchronize(s));
+        for (auto _ : st) {
+            OBL_CUDA_CHECK(cudaMemsetAsync(flush.raw(), 0, kFlushBytes, s));
+            OBL_CUDA_CHECK(cudaEventRecord(start, s));
+            run(gpu, backward, d, t);
+            OBL_CUDA_CHECK(cudaEventRecord(stop, s));
+            OBL_CUDA_CHECK(cudaEventSynchronize(stop));
+            float ms = 0.f;
+            OBL_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
+            st.SetIterationTime(ms * 1e-3);
+        }
+        OBL_CUDA_CHECK(cudaEventDestroy(start));
+        OBL_CUDA_CHECK(cudaEventDestroy(stop));
+#endif
+    }
+    st.SetBytesProcessed(st.iterations() * bytes);
+}
+
+void register_all() {
+    struct Case {
+        int64_t n, c, hw;
+        bool gpu;
+    };
+    const std::vector<Case> cases = {{32, 64, 32, false}, {128, 64, 56, true}};
+    for (const auto& c : cases) {
+        for (bool training : {true, false}) {
+            for (bool backward : {false, true}) {
+                BatchNormDims d;
+                d.n = c.n;
+                d.c = c.c;
+                d.s = c.hw * c.hw;
+                d.training = training;
+                const std::string name =
+                    std::string("BM_batch_norm_") + (backward ? "backward/" : "forward/") +
+                    (c.gpu ? "cuda/" : "cpu/") + (training ? "train/" : "eval/") + "N" +
+                    std::to_string(c.n) + "_C" + std::to_string(c.c) + "_H" + std::to_string(c.hw) +
+                    "_W" + std::to_string(c.hw);
+                auto* b = benchmark::RegisterBenchmark(name.c_str(), bench_batch_norm, d, c.gpu,
+                                                       backward);
+                b->Unit(benchmark::kMicrosecond);
+                if (c.gpu) {
+                    b->UseManualTime();
+                } else {
+                    b->UseRealTime();
+                }
+            }
+        }
+    }
+}
+
+[[maybe_unused]] const bool kRegistered = (register_all(), true);
+
+}  // namespace
+}  // namespace obl
