@@ -44,13 +44,8 @@
 
 #include <cstdint>
 
+#include "kernels/common/host_device.h"
 #include "kernels/common/stream.h"
-
-#ifdef __CUDACC__
-#define OBL_INTERP_HD __host__ __device__
-#else
-#define OBL_INTERP_HD
-#endif
 
 namespace obl::kernels {
 
@@ -65,11 +60,11 @@ struct InterpolateDims {
 };
 
 constexpr int kInterpMaxTaps = 4;
-OBL_INTERP_HD inline int interp_num_taps(InterpKind k) { return k == InterpKind::Bicubic ? 4 : 2; }
+OBL_HD inline int interp_num_taps(InterpKind k) { return k == InterpKind::Bicubic ? 4 : 2; }
 
 // PyTorch's area_pixel_compute_scale (no scale_factor), in the weight type W.
 template <class W>
-OBL_INTERP_HD inline W interp_scale(int64_t in, int64_t out, bool align_corners) {
+OBL_HD inline W interp_scale(int64_t in, int64_t out, bool align_corners) {
     if (align_corners) return out > 1 ? W(in - 1) / W(out - 1) : W(0);
     return W(in) / W(out);
 }
@@ -79,7 +74,7 @@ OBL_INTERP_HD inline W interp_scale(int64_t in, int64_t out, bool align_corners)
 // kernels so that both follow one definition; floor and clamps are written out so that the same
 // code compiles for host and device.
 template <class W>
-OBL_INTERP_HD inline void interp_taps(InterpKind kind, W scale, int64_t dst, int64_t in,
+OBL_HD inline void interp_taps(InterpKind kind, W scale, int64_t dst, int64_t in,
                                       bool align_corners, int64_t* idx, W* w) {
     const bool cubic = kind == InterpKind::Bicubic;
     W src = align_corners ? scale * W(dst) : scale * (W(dst) + W(0.5)) - W(0.5);

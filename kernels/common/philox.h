@@ -38,11 +38,8 @@
 #include <cmath>
 #include <cstdint>
 
-#if defined(__CUDACC__)
-#define OBL_HD __host__ __device__
-#else
-#define OBL_HD
-#endif
+#include "kernels/common/host_device.h"
+
 
 namespace obl {
 
@@ -90,10 +87,10 @@ OBL_HD inline float philox_uniform(uint32_t x) {
 // Box-Muller on two words of one block, in double: z_a = r cos t, z_b = r sin t.
 OBL_HD inline void philox_box_muller(uint32_t xa, uint32_t xb, double* za, double* zb) {
     const double two_pi = 6.283185307179586476925286766559;
-    const double r = sqrt(-2.0 * log(static_cast<double>(philox_uniform(xa))));
+    const double r = ::sqrt(-2.0 * ::log(static_cast<double>(philox_uniform(xa))));
     const double t = two_pi * static_cast<double>(philox_uniform(xb));
-    *za = r * cos(t);
-    *zb = r * sin(t);
+    *za = r * ::cos(t);
+    *zb = r * ::sin(t);
 }
 
 // The standard normal of global element e (reference path; recomputes its block).
