@@ -16,11 +16,11 @@ namespace {
 using data_detail::directory_exists;
 using data_detail::join_path;
 
-using Opener = std::shared_ptr<const Dataset> (*)(const std::string& root, Split split,
+using Opener = std::shared_ptr<const Dataset> (*)(const std::string& root, DataSplit split,
                                                   const ImageFolderOptions& image);
 
-std::string folder_split_dir(const std::string& root, Split split) {
-    if (split == Split::Train)
+std::string folder_split_dir(const std::string& root, DataSplit split) {
+    if (split == DataSplit::Train)
         return directory_exists(join_path(root, "train")) ? join_path(root, "train") : root;
     for (const char* name : {"test", "val"})
         if (directory_exists(join_path(root, name))) return join_path(root, name);
@@ -36,26 +36,26 @@ struct Entry {
 const std::vector<Entry>& entries() {
     static const std::vector<Entry> table = {
         {"cifar10", "",
-         [](const std::string& root, Split split, const ImageFolderOptions&)
+         [](const std::string& root, DataSplit split, const ImageFolderOptions&)
              -> std::shared_ptr<const Dataset> { return CifarDataset::cifar10(root, split); }},
         {"cifar100", "",
-         [](const std::string& root, Split split, const ImageFolderOptions&)
+         [](const std::string& root, DataSplit split, const ImageFolderOptions&)
              -> std::shared_ptr<const Dataset> { return CifarDataset::cifar100(root, split); }},
         {"fmnist", kFashionMnistRoot,
-         [](const std::string& root, Split split,
+         [](const std::string& root, DataSplit split,
             const ImageFolderOptions&) -> std::shared_ptr<const Dataset> {
              return load_mnist(root, split, MnistKind::FashionMnist);
          }},
         {"mnist", "",
-         [](const std::string& root, Split split,
+         [](const std::string& root, DataSplit split,
             const ImageFolderOptions&) -> std::shared_ptr<const Dataset> {
              return load_mnist(root, split, MnistKind::Mnist);
          }},
         {"tinyimagenet", "",
-         [](const std::string& root, Split split, const ImageFolderOptions& image)
+         [](const std::string& root, DataSplit split, const ImageFolderOptions& image)
              -> std::shared_ptr<const Dataset> { return tiny_imagenet(root, split, image); }},
         {"folder", "",
-         [](const std::string& root, Split split,
+         [](const std::string& root, DataSplit split,
             const ImageFolderOptions& image) -> std::shared_ptr<const Dataset> {
              const std::string dir = folder_split_dir(root, split);
              OBL_CHECK(!dir.empty(), "image folder ", root, " has no test split (expected ", root,
@@ -88,14 +88,14 @@ const std::vector<std::string>& dataset_names() {
 
 std::string default_dataset_root(const std::string& name) { return find(name).default_root; }
 
-std::vector<Split> dataset_splits(const std::string& name, const std::string& root) {
+std::vector<DataSplit> dataset_splits(const std::string& name, const std::string& root) {
     find(name);
-    if (name == "folder" && folder_split_dir(root, Split::Test).empty()) return {Split::Train};
-    return {Split::Train, Split::Test};
+    if (name == "folder" && folder_split_dir(root, DataSplit::Test).empty()) return {DataSplit::Train};
+    return {DataSplit::Train, DataSplit::Test};
 }
 
 std::shared_ptr<const Dataset> open_dataset(const std::string& name, const std::string& root,
-                                            Split split, ImageFolderOptions image) {
+                                            DataSplit split, ImageFolderOptions image) {
     const Entry& e = find(name);
     OBL_CHECK(!root.empty(), "dataset ", name, ": no root directory given");
     return e.open(root, split, image);

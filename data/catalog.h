@@ -24,11 +24,11 @@ const std::vector<std::string>& dataset_names();
 // The default root of `name`, or "" when it has none. Throws on an unknown name.
 std::string default_dataset_root(const std::string& name);
 // The splits present under root (both, except for a folder tree without test/ or val/).
-std::vector<Split> dataset_splits(const std::string& name, const std::string& root);
+std::vector<DataSplit> dataset_splits(const std::string& name, const std::string& root);
 // Opens one split. `image` applies to tinyimagenet and folder (resize on load). Throws
 // obl::Error on an unknown name (listing the valid ones) or unreadable data.
 std::shared_ptr<const Dataset> open_dataset(const std::string& name, const std::string& root,
-                                            Split split, ImageFolderOptions image = {});
+                                            DataSplit split, ImageFolderOptions image = {});
 
 struct DatasetSummary {
     int64_t samples = 0;

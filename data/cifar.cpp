@@ -83,11 +83,11 @@ CifarDataset::CifarDataset(CifarKind kind, CifarRecords records,
       coarse_(records.coarse),
       coarse_names_(std::move(coarse_class_names)) {}
 
-std::shared_ptr<CifarDataset> CifarDataset::cifar10(const std::string& root, Split split) {
+std::shared_ptr<CifarDataset> CifarDataset::cifar10(const std::string& root, DataSplit split) {
     OBL_CHECK(data_detail::directory_exists(root), "CIFAR-10 root ", root,
               " is not a directory (expected data_batch_1.bin ... test_batch.bin)");
     std::vector<std::string> files;
-    if (split == Split::Train) {
+    if (split == DataSplit::Train) {
         for (int b = 1; b <= 5; ++b)
             files.push_back(join_path(root, "data_batch_" + std::to_string(b) + ".bin"));
     } else {
@@ -98,10 +98,10 @@ std::shared_ptr<CifarDataset> CifarDataset::cifar10(const std::string& root, Spl
         read_names(join_path(root, "batches.meta.txt"), 10), std::vector<std::string>{});
 }
 
-std::shared_ptr<CifarDataset> CifarDataset::cifar100(const std::string& root, Split split) {
+std::shared_ptr<CifarDataset> CifarDataset::cifar100(const std::string& root, DataSplit split) {
     OBL_CHECK(data_detail::directory_exists(root), "CIFAR-100 root ", root,
               " is not a directory (expected train.bin, test.bin, fine_label_names.txt)");
-    const std::string file = join_path(root, split == Split::Train ? "train.bin" : "test.bin");
+    const std::string file = join_path(root, split == DataSplit::Train ? "train.bin" : "test.bin");
     return std::make_shared<CifarDataset>(
         CifarKind::Cifar100, read_cifar_file(file, CifarKind::Cifar100),
         read_names(join_path(root, "fine_label_names.txt"), 100),

@@ -40,8 +40,8 @@ CifarRecords read_cifar_files(const std::vector<std::string>& paths, CifarKind k
 class CifarDataset final : public Dataset {
    public:
     // `root` holds the files listed above (e.g. shared/data/cifar-10-batches-bin).
-    static std::shared_ptr<CifarDataset> cifar10(const std::string& root, Split split);
-    static std::shared_ptr<CifarDataset> cifar100(const std::string& root, Split split);
+    static std::shared_ptr<CifarDataset> cifar10(const std::string& root, DataSplit split);
+    static std::shared_ptr<CifarDataset> cifar100(const std::string& root, DataSplit split);
 
     int64_t size() const override { return data_.size(); }
     int num_classes() const override { return data_.num_classes(); }

@@ -6,7 +6,7 @@
 
 namespace obl {
 
-const char* split_name(Split split) { return split == Split::Train ? "train" : "test"; }
+const char* split_name(DataSplit split) { return split == DataSplit::Train ? "train" : "test"; }
 
 std::vector<std::string> Dataset::class_names() const {
     std::vector<std::string> names;

@@ -26,8 +26,8 @@ struct Batch {
 
 // Which half of a data set with a fixed train/test split. For Tiny-ImageNet, Test is the
 // labelled `val/` folder (the official test images have no labels).
-enum class Split { Train, Test };
-const char* split_name(Split split);  // "train" / "test"
+enum class DataSplit { Train, Test };
+const char* split_name(DataSplit split);  // "train" / "test"
 
 class Dataset {
    public:

@@ -186,7 +186,7 @@ std::vector<std::string> tiny_imagenet_wnids(const std::string& root) {
     return wnids;
 }
 
-std::shared_ptr<ImageFileDataset> tiny_imagenet(const std::string& root, Split split,
+std::shared_ptr<ImageFileDataset> tiny_imagenet(const std::string& root, DataSplit split,
                                                 ImageFolderOptions options) {
     OBL_CHECK(data_detail::directory_exists(root), "Tiny-ImageNet root ", root,
               " is not a directory (expected wnids.txt, train/, val/)");
@@ -211,7 +211,7 @@ std::shared_ptr<ImageFileDataset> tiny_imagenet(const std::string& root, Split s
 
     std::vector<std::string> paths;
     std::vector<int64_t> labels;
-    if (split == Split::Train) {
+    if (split == DataSplit::Train) {
         for (size_t k = 0; k < wnids.size(); ++k) {
             const std::string dir =
                 join_path(join_path(join_path(root, "train"), wnids[k]), "images");

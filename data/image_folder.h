@@ -63,8 +63,8 @@ class ImageFileDataset final : public Dataset {
 std::shared_ptr<ImageFileDataset> image_folder(const std::string& root,
                                                ImageFolderOptions options = {});
 
-// Tiny-ImageNet-200; Split::Test is the labelled val/ folder.
-std::shared_ptr<ImageFileDataset> tiny_imagenet(const std::string& root, Split split,
+// Tiny-ImageNet-200; DataSplit::Test is the labelled val/ folder.
+std::shared_ptr<ImageFileDataset> tiny_imagenet(const std::string& root, DataSplit split,
                                                 ImageFolderOptions options = {});
 // The wnids of a Tiny-ImageNet root in label order (sorted).
 std::vector<std::string> tiny_imagenet_wnids(const std::string& root);

@@ -117,9 +117,9 @@ const std::vector<std::string>& mnist_class_names(MnistKind kind) {
     return kind == MnistKind::Mnist ? digits : fashion;
 }
 
-std::shared_ptr<TensorDataset> load_mnist(const std::string& root, Split split, MnistKind kind) {
+std::shared_ptr<TensorDataset> load_mnist(const std::string& root, DataSplit split, MnistKind kind) {
     OBL_CHECK(data_detail::directory_exists(root), "MNIST root ", root, " is not a directory");
-    const std::string prefix = split == Split::Train ? "train" : "t10k";
+    const std::string prefix = split == DataSplit::Train ? "train" : "t10k";
     const std::string images_path = find_idx(root, prefix + "-images-idx3-ubyte");
     const std::string labels_path = find_idx(root, prefix + "-labels-idx1-ubyte");
     const IdxArray images = read_idx_file(images_path);

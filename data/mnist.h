@@ -31,6 +31,6 @@ enum class MnistKind { Mnist, FashionMnist };
 const std::vector<std::string>& mnist_class_names(MnistKind kind);
 
 // The images (u8 (N, 1, rows, cols)) and labels of one split, with the class names of `kind`.
-std::shared_ptr<TensorDataset> load_mnist(const std::string& root, Split split, MnistKind kind);
+std::shared_ptr<TensorDataset> load_mnist(const std::string& root, DataSplit split, MnistKind kind);
 
 }  // namespace obl

@@ -44,7 +44,7 @@ bool parse_int(const std::string& s, int64_t lo, int64_t hi, int64_t& out) {
     return true;
 }
 
-void print_split(const Dataset& ds, const DatasetSummary& s, Split split, bool stats) {
+void print_split(const Dataset& ds, const DatasetSummary& s, DataSplit split, bool stats) {
     const Shape shape = ds.sample_shape();
     std::printf("%s: %lld samples, %d classes, sample shape %s\n", split_name(split),
                 static_cast<long long>(s.samples), ds.num_classes(), shape.str().c_str());
@@ -101,7 +101,7 @@ int data_info(int argc, char** argv) {
     ImageFolderOptions image;
     image.height = image.width = size;
     std::printf("dataset %s at %s\n", name.c_str(), root.c_str());
-    for (Split s : dataset_splits(name, root)) {
+    for (DataSplit s : dataset_splits(name, root)) {
         if (split != "all" && split != split_name(s)) continue;
         std::shared_ptr<const Dataset> ds = open_dataset(name, root, s, image);
         print_split(*ds, summarize(ds, stats, static_cast<int>(workers)), s, stats);

@@ -89,7 +89,7 @@ std::shared_ptr<const obl::Dataset> cifar10_train(std::string& source) {
     static std::shared_ptr<const obl::Dataset> cached;
     static std::string cached_root;
     if (!cached || cached_root != root) {
-        cached = obl::CifarDataset::cifar10(root, obl::Split::Train);
+        cached = obl::CifarDataset::cifar10(root, obl::DataSplit::Train);
         cached_root = root;
     }
     return cached;
@@ -119,7 +119,7 @@ std::shared_ptr<const obl::Dataset> tiny_jpegs() {
             stbi_write_jpg(path.c_str(), 64, 64, 3, px.data(), 90);
         }
     }
-    ds = obl::tiny_imagenet(dir->path, obl::Split::Train);
+    ds = obl::tiny_imagenet(dir->path, obl::DataSplit::Train);
     return ds;
 }
 

@@ -41,8 +41,8 @@ void write_cifar10(const TempDir& dir, int records) {
 TEST(Cifar, Cifar10ReadsOfficialLayout) {
     TempDir dir("cifar10");
     write_cifar10(dir, 3);
-    auto train = CifarDataset::cifar10(dir.path(), Split::Train);
-    auto test = CifarDataset::cifar10(dir.path(), Split::Test);
+    auto train = CifarDataset::cifar10(dir.path(), DataSplit::Train);
+    auto test = CifarDataset::cifar10(dir.path(), DataSplit::Test);
     ASSERT_EQ(train->size(), 15);
     ASSERT_EQ(test->size(), 3);
     EXPECT_EQ(train->num_classes(), 10);
@@ -84,7 +84,7 @@ TEST(Cifar, Cifar100ReadsFineAndCoarseLabels) {
     test::write_text(dir / "fine_label_names.txt", fine);
     test::write_text(dir / "coarse_label_names.txt", coarse);
 
-    auto ds = CifarDataset::cifar100(dir.path(), Split::Train);
+    auto ds = CifarDataset::cifar100(dir.path(), DataSplit::Train);
     ASSERT_EQ(ds->size(), 5);
     EXPECT_EQ(ds->num_classes(), 100);
     EXPECT_EQ(ds->label(3), 94);
@@ -92,7 +92,7 @@ TEST(Cifar, Cifar100ReadsFineAndCoarseLabels) {
     EXPECT_EQ(ds->class_names()[94], "fine_94");
     EXPECT_EQ(ds->coarse_class_names()[15], "coarse_15");
     EXPECT_EQ(ds->batch({4}).x.u8()[2 * 1024 + 9], cifar_pixel(4, 2, 9));
-    auto t = CifarDataset::cifar100(dir.path(), Split::Test);
+    auto t = CifarDataset::cifar100(dir.path(), DataSplit::Test);
     ASSERT_EQ(t->size(), 1);
     EXPECT_EQ(t->label(0), 42);
     EXPECT_EQ(t->coarse_labels().to_vector<int64_t>()[0], 7);
@@ -153,16 +153,16 @@ TEST(Cifar, CorruptLabelsEmptyAndMissingFilesAreErrors) {
     TempDir root("cifar_meta");
     write_cifar10(root, 1);
     test::write_text(root / "batches.meta.txt", "a\nb\n");
-    EXPECT_THAT(error_of([&] { CifarDataset::cifar10(root.path(), Split::Test); }),
+    EXPECT_THAT(error_of([&] { CifarDataset::cifar10(root.path(), DataSplit::Test); }),
                 HasSubstr("expected 10 class names"));
 }
 
 TEST(Cifar, CatalogOpensCifar10) {
     TempDir dir("cifar_catalog");
     write_cifar10(dir, 2);
-    auto ds = open_dataset("cifar10", dir.path(), Split::Train);
+    auto ds = open_dataset("cifar10", dir.path(), DataSplit::Train);
     EXPECT_EQ(ds->size(), 10);
-    EXPECT_THAT(error_of([&] { open_dataset("cifar11", dir.path(), Split::Train); }),
+    EXPECT_THAT(error_of([&] { open_dataset("cifar11", dir.path(), DataSplit::Train); }),
                 HasSubstr("valid: cifar10, cifar100, fmnist, mnist, tinyimagenet, folder"));
 }
 
@@ -173,8 +173,8 @@ TEST(Cifar, RealCifar10CountsAndMeans) {
     if (root.empty())
         GTEST_SKIP() << "skipped: real CIFAR-10 not found under " << test::shared_dir()
                      << "/data/cifar-10-batches-bin (set OBL_SHARED_DIR)";
-    auto train = CifarDataset::cifar10(root, Split::Train);
-    auto test = CifarDataset::cifar10(root, Split::Test);
+    auto train = CifarDataset::cifar10(root, DataSplit::Train);
+    auto test = CifarDataset::cifar10(root, DataSplit::Test);
     EXPECT_EQ(train->class_names()[0], "airplane");
     const DatasetSummary s = summarize(train);
     const DatasetSummary t = summarize(test, false);

@@ -75,7 +75,7 @@ void write_tiny_imagenet(const TempDir& dir) {
 TEST(ImageFolder, TinyImageNetTrainSplit) {
     TempDir dir("tiny");
     write_tiny_imagenet(dir);
-    auto ds = tiny_imagenet(dir.path(), Split::Train);
+    auto ds = tiny_imagenet(dir.path(), DataSplit::Train);
     ASSERT_EQ(ds->size(), 6);
     ASSERT_EQ(ds->num_classes(), 3);
     EXPECT_EQ(ds->class_names(), (std::vector<std::string>{"goldfish", "tabby", "school bus"}));
@@ -107,7 +107,7 @@ TEST(ImageFolder, TinyImageNetTrainSplit) {
 TEST(ImageFolder, TinyImageNetValSplitForcesRgb) {
     TempDir dir("tiny_val");
     write_tiny_imagenet(dir);
-    auto ds = open_dataset("tinyimagenet", dir.path(), Split::Test);
+    auto ds = open_dataset("tinyimagenet", dir.path(), DataSplit::Test);
     ASSERT_EQ(ds->size(), 4);
     EXPECT_EQ(ds->labels(), (std::vector<int64_t>{2, 0, 1, 0}));
     Batch b = ds->batch({0, 1, 2});
@@ -127,16 +127,16 @@ TEST(ImageFolder, TinyImageNetErrorsNameTheFile) {
     TempDir dir("tiny_bad");
     write_tiny_imagenet(dir);
     test::write_text(dir / "val/val_annotations.txt", "val_0.JPEG\tn09999999\t0\t0\t1\t1\n");
-    EXPECT_THAT(error_of([&] { tiny_imagenet(dir.path(), Split::Test); }),
+    EXPECT_THAT(error_of([&] { tiny_imagenet(dir.path(), DataSplit::Test); }),
                 HasSubstr("val_annotations.txt line 1: wnid n09999999 is not in wnids.txt"));
     test::write_text(dir / "val/val_annotations.txt", "val_9.JPEG\tn01000000\t0\t0\t1\t1\n");
-    EXPECT_THAT(error_of([&] { tiny_imagenet(dir.path(), Split::Test); }),
+    EXPECT_THAT(error_of([&] { tiny_imagenet(dir.path(), DataSplit::Test); }),
                 HasSubstr("val_9.JPEG does not exist"));
 
     // A truncated JPEG: the decode error names the file.
     const std::string jpeg = dir / "train/n01000000/images/n01000000_1.JPEG";
     test::write_bytes(jpeg, {0xff, 0xd8, 0xff, 0xe0, 0, 0x10, 'J', 'F', 'I', 'F'});
-    auto ds = tiny_imagenet(dir.path(), Split::Train);
+    auto ds = tiny_imagenet(dir.path(), DataSplit::Train);
     const std::string msg = error_of([&] { ds->batch({1}); });
     EXPECT_THAT(msg, HasSubstr("cannot decode image"));
     EXPECT_THAT(msg, HasSubstr(jpeg));
@@ -154,7 +154,7 @@ TEST(ImageFolder, TinyImageNetErrorsNameTheFile) {
     EXPECT_EQ(b.x.shape(), (Shape{2, 3, 8, 8}));
 
     test::write_text(dir / "wnids.txt", "n01000000\nn01000000\n");
-    EXPECT_THAT(error_of([&] { tiny_imagenet(dir.path(), Split::Train); }),
+    EXPECT_THAT(error_of([&] { tiny_imagenet(dir.path(), DataSplit::Train); }),
                 HasSubstr("line 2: wnid n01000000 listed twice"));
 }
 
@@ -202,7 +202,7 @@ TEST(ImageFolder, CatalogFolderSplits) {
     write_png(dir / "train/a/x.png", 2, 2, 3, 0);
     write_png(dir / "val/a/y.png", 2, 2, 3, 1);
     EXPECT_EQ(dataset_splits("folder", dir.path()).size(), 2u);
-    EXPECT_EQ(open_dataset("folder", dir.path(), Split::Test)->size(), 1);
+    EXPECT_EQ(open_dataset("folder", dir.path(), DataSplit::Test)->size(), 1);
     EXPECT_EQ(dataset_splits("folder", dir / "train").size(), 1u);
 }
 

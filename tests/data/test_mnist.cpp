@@ -39,7 +39,7 @@ void write_mnist(const TempDir& dir, int64_t n, int64_t rows, int64_t cols, bool
 TEST(Mnist, ReadsGzippedIdx) {
     TempDir dir("mnist_gz");
     write_mnist(dir, 7, 28, 28, true);
-    auto ds = load_mnist(dir.path(), Split::Train, MnistKind::FashionMnist);
+    auto ds = load_mnist(dir.path(), DataSplit::Train, MnistKind::FashionMnist);
     ASSERT_EQ(ds->size(), 7);
     EXPECT_EQ(ds->sample_shape(), (Shape{1, 28, 28}));
     EXPECT_EQ(ds->class_names()[0], "T-shirt/top");
@@ -47,13 +47,13 @@ TEST(Mnist, ReadsGzippedIdx) {
     EXPECT_EQ(ds->label(4), 2);
     Batch b = ds->batch({5});
     EXPECT_EQ(b.x.u8()[3 * 28 + 11], pixel(5, 3, 11));
-    EXPECT_EQ(load_mnist(dir.path(), Split::Test, MnistKind::Mnist)->class_names()[3], "3");
+    EXPECT_EQ(load_mnist(dir.path(), DataSplit::Test, MnistKind::Mnist)->class_names()[3], "3");
 }
 
 TEST(Mnist, ReadsUncompressedIdxAndOtherSizes) {
     TempDir dir("mnist_raw");
     write_mnist(dir, 3, 5, 4, false);
-    auto ds = open_dataset("mnist", dir.path(), Split::Test);
+    auto ds = open_dataset("mnist", dir.path(), DataSplit::Test);
     ASSERT_EQ(ds->size(), 3);
     EXPECT_EQ(ds->sample_shape(), (Shape{1, 5, 4}));
     EXPECT_EQ(ds->batch({2}).x.u8()[4 * 4 + 3], pixel(2, 4, 3));
@@ -108,12 +108,12 @@ TEST(Mnist, CorruptIdxFilesNameFileRecordAndSize) {
     TempDir root("mnist_labels");
     write_mnist(root, 4, 2, 2, true);
     test::write_idx(root / "train-labels-idx1-ubyte.gz", {4}, {1, 2, 11, 3}, true);
-    msg = error_of([&] { load_mnist(root.path(), Split::Train, MnistKind::Mnist); });
+    msg = error_of([&] { load_mnist(root.path(), DataSplit::Train, MnistKind::Mnist); });
     EXPECT_THAT(msg, HasSubstr("train-labels-idx1-ubyte.gz record 2: label 11"));
     test::write_idx(root / "t10k-labels-idx1-ubyte.gz", {3}, {1, 2, 3}, true);
-    EXPECT_THAT(error_of([&] { load_mnist(root.path(), Split::Test, MnistKind::Mnist); }),
+    EXPECT_THAT(error_of([&] { load_mnist(root.path(), DataSplit::Test, MnistKind::Mnist); }),
                 HasSubstr("has 4 images but"));
-    EXPECT_THAT(error_of([&] { load_mnist(root / "none", Split::Test, MnistKind::Mnist); }),
+    EXPECT_THAT(error_of([&] { load_mnist(root / "none", DataSplit::Test, MnistKind::Mnist); }),
                 HasSubstr("is not a directory"));
 }
 
@@ -124,8 +124,8 @@ TEST(Mnist, RealFashionMnistCounts) {
         GTEST_SKIP() << "skipped: Fashion-MNIST not installed in " << kFashionMnistRoot
                      << " (apt-get install dataset-fashion-mnist)";
     EXPECT_EQ(default_dataset_root("fmnist"), root);
-    auto train = load_mnist(root, Split::Train, MnistKind::FashionMnist);
-    auto test = load_mnist(root, Split::Test, MnistKind::FashionMnist);
+    auto train = load_mnist(root, DataSplit::Train, MnistKind::FashionMnist);
+    auto test = load_mnist(root, DataSplit::Test, MnistKind::FashionMnist);
     EXPECT_EQ(train->sample_shape(), (Shape{1, 28, 28}));
     const DatasetSummary s = summarize(train, false), t = summarize(test, false);
     EXPECT_EQ(s.samples, 60000);

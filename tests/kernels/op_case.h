@@ -43,6 +43,7 @@ std::vector<OpCase> conv_cases();
 std::vector<OpCase> shape_cases();
 std::vector<OpCase> random_cases();
 std::vector<OpCase> synth_cases();
+std::vector<OpCase> head_step_cases();
 
 // Every row, in the order written out in op_cases.cpp.
 const std::vector<OpCase>& all_op_cases();

@@ -7,7 +7,7 @@ const std::vector<OpCase>& all_op_cases() {
     static const std::vector<OpCase> rows = [] {
         std::vector<OpCase> all;
         for (auto family : {elementwise_cases, reduce_cases, softmax_cases, gemm_cases, conv_cases,
-                            shape_cases, random_cases, synth_cases}) {
+                            shape_cases, random_cases, synth_cases, head_step_cases}) {
             for (auto& row : family()) all.push_back(std::move(row));
         }
         return all;
