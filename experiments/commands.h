@@ -11,5 +11,9 @@ int cmd_data(int argc, char** argv);
 int cmd_selfcheck(int argc, char** argv);
 // `oblivio inspect FILE` (experiments/cmd_inspect.cpp).
 int cmd_inspect(int argc, char** argv);
+// `oblivio models` (the zoo table) and `oblivio eval` (top-1 and per-class accuracy of a
+// converted checkpoint on a dataset), experiments/cmd_models.cpp.
+int cmd_models(int argc, char** argv);
+int cmd_eval(int argc, char** argv);
 
 }  // namespace obl::cli

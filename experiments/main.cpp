@@ -22,6 +22,8 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  selfcheck   train a small MLP with oblivio's autodiff and check that it learns\n"
+    "  models      list the model zoo (input size, parameters, split points)\n"
+    "  eval        top-1 and per-class accuracy of a converted model on a dataset\n"
     "  data info   counts per split and class, channel means/stds of a dataset\n"
     "  inspect F   validate a safetensors file and list its tensors and metadata\n"
     "  info        print the build and machine facts (ISA, threads, CUDA)\n";
@@ -53,6 +55,8 @@ int main(int argc, char** argv) {
         if (cmd == "selfcheck") return obl::cli::cmd_selfcheck(argc - 1, argv + 1);
         if (cmd == "data") return obl::cli::cmd_data(argc - 1, argv + 1);
         if (cmd == "inspect") return obl::cli::cmd_inspect(argc - 1, argv + 1);
+        if (cmd == "models") return obl::cli::cmd_models(argc - 1, argv + 1);
+        if (cmd == "eval") return obl::cli::cmd_eval(argc - 1, argv + 1);
         std::fprintf(stderr, "error: unknown command '%s' (see oblivio --help)\n", cmd.c_str());
         return 2;
     } catch (const obl::Error& e) {
