@@ -7,10 +7,17 @@
 // beta = 0 means C is write-only (its old contents, even NaN, are ignored), as in BLAS.
 //
 // Implementations:
-//   gemm_cpu<T>   reference: triple loop, dot products accumulated in double.
-//   gemm_fast_cpu f32 fast path: packed panels, cache blocking, AVX-512 (or AVX2) register-tiled
-//                 micro-kernel chosen at run time, OpenMP over blocks (kernels/cpu/fast/gemm*.cpp).
-//   gemm_cuda     cuBLAS (cublasSgemmStridedBatched, pedantic FP32: no TF32).
+//   gemm_cpu<T>    reference (kernels/cpu/gemm.cpp): triple loop, dot products accumulated in
+//                  double.
+//   gemm_fast_cpu  f32 fast path (kernels/cpu/fast/gemm*.cpp): packed panels, cache blocking,
+//                  AVX-512 (or AVX2) register-tiled micro-kernel chosen at run time, OpenMP over
+//                  blocks. Bit-identical for any thread count; equal to gemm_cpu<float> on
+//                  small-integer data (exact partial sums), within f32 rounding (~sqrt(K) eps)
+//                  otherwise. Safe to call inside an OpenMP parallel region (stays on its thread).
+//   gemm_cuda      cuBLAS (kernels/cuda/gemm_cublas.cpp): cublasSgemmStridedBatched with pedantic
+//                  FP32 (no TF32), asynchronous on s->stream.
+// Preconditions: sizes >= 0; a, b, c non-null when the product is non-empty; c overlaps neither
+// a nor b. K == 0 or alpha == 0 gives C = beta * C (A and B are not read).
 #pragma once
 
 #include <cstdint>
