@@ -9,38 +9,21 @@
 // launch, L2 flushed before it (DESIGN.md §L). Each run starts from fresh running statistics.
 #include <benchmark/benchmark.h>
 
-#include <cmath>
-#include <cstdint>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "kernels/batch_norm.h"
 #include "nn/cuda_context.h"
-#include "nn/device.h"
 #include "nn/tensor.h"
-
-#if OBL_WITH_CUDA
-#include <cuda_runtime.h>
-
-#include "kernels/common/cuda_check.h"
-#include "kernels/common/cuda_handles.h"
-#endif
 
 namespace obl {
 namespace {
 
 using kernels::BatchNormDims;
 
-constexpr int64_t kFlushBytes = 128ll << 20;  // > 2x the H200's 60 MB L2
-
-Tensor random_tensor(const Shape& s, uint64_t seed, double lo = -1.0, double hi = 1.0) {
-    std::mt19937_64 gen(seed);
-    std::uniform_real_distribution<double> u(lo, hi);
-    std::vector<double> v(static_cast<size_t>(s.numel()));
-    for (double& x : v) x = u(gen);
-    return Tensor::from_vector(v, s);
-}
+using bench::mismatch;
+using bench::random_tensor;
 
 struct Buffers {
     Tensor x, w, b, rm, rv, y, mean, invstd, dy, dx, dw, db;
@@ -54,7 +37,7 @@ Buffers make_buffers(const BatchNormDims& d, DType dtype, Device dev) {
     t.w = random_tensor(cs, 3).to(dtype).to(dev);
     t.b = random_tensor(cs, 4).to(dtype).to(dev);
     t.rm = random_tensor(cs, 5).to(dtype).to(dev);
-    t.rv = random_tensor(cs, 6, 0.5, 1.5).to(dtype).to(dev);
+    t.rv = random_tensor(cs, 6, 0.5f, 1.5f).to(dtype).to(dev);
     t.y = Tensor::empty(xs, dtype, dev);
     t.dx = Tensor::empty(xs, dtype, dev);
     t.mean = Tensor::empty(cs, dtype, dev);
@@ -98,16 +81,6 @@ void run(bool gpu, bool backward, const BatchNormDims& d, const Buffers& t) {
 #endif
 }
 
-std::string mismatch(const char* what, const Tensor& got, const Tensor& ref) {
-    const std::vector<double> a = got.to_vector<double>(), b = ref.to_vector<double>();
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (!(std::fabs(a[i] - b[i]) <= 1e-5 + 1e-4 * std::fabs(b[i])))  // norms (DESIGN §K)
-            return std::string(what) + " mismatch at " + std::to_string(i) + ": " +
-                   std::to_string(a[i]) + " vs " + std::to_string(b[i]);
-    }
-    return "";
-}
-
 void bench_batch_norm(benchmark::State& st, BatchNormDims d, bool gpu, bool backward) {
     if (gpu && !cuda_available()) {
         st.SkipWithError("no GPU");
@@ -135,35 +108,7 @@ void bench_batch_norm(benchmark::State& st, BatchNormDims d, bool gpu, bool back
     }
     const int64_t elems = d.n * d.c * d.s;
     const int64_t bytes = (backward ? 20 : d.training ? 16 : 8) * elems;
-    if (!gpu) {
-        for (auto _ : st) {
-            run(gpu, backward, d, t);
-            benchmark::ClobberMemory();
-        }
-    } else {
-#if OBL_WITH_CUDA
-        cudaStream_t s = cuda_context().stream()->stream;
-        Tensor flush = Tensor::empty({kFlushBytes}, DType::U8, Device::cuda());
-        cudaEvent_t start, stop;
-        OBL_CUDA_CHECK(cudaEventCreate(&start));
-        OBL_CUDA_CHECK(cudaEventCreate(&stop));
-        for (int i = 0; i < 3; ++i) run(gpu, backward, d, t);  // warm-up
-        OBL_CUDA_CHECK(cudaStreamSynchronize(s));
-        for (auto _ : st) {
-            OBL_CUDA_CHECK(cudaMemsetAsync(flush.raw(), 0, kFlushBytes, s));
-            OBL_CUDA_CHECK(cudaEventRecord(start, s));
-            run(gpu, backward, d, t);
-            OBL_CUDA_CHECK(cudaEventRecord(stop, s));
-            OBL_CUDA_CHECK(cudaEventSynchronize(stop));
-            float ms = 0.f;
-            OBL_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-            st.SetIterationTime(ms * 1e-3);
-        }
-        OBL_CUDA_CHECK(cudaEventDestroy(start));
-        OBL_CUDA_CHECK(cudaEventDestroy(stop));
-#endif
-    }
-    st.SetBytesProcessed(st.iterations() * bytes);
+    bench::time_it(st, gpu, bytes, [&] { run(gpu, backward, d, t); });
 }
 
 void register_all() {
@@ -185,14 +130,9 @@ void register_all() {
                     (c.gpu ? "cuda/" : "cpu/") + (training ? "train/" : "eval/") + "N" +
                     std::to_string(c.n) + "_C" + std::to_string(c.c) + "_H" + std::to_string(c.hw) +
                     "_W" + std::to_string(c.hw);
-                auto* b = benchmark::RegisterBenchmark(name.c_str(), bench_batch_norm, d, c.gpu,
-                                                       backward);
-                b->Unit(benchmark::kMicrosecond);
-                if (c.gpu) {
-                    b->UseManualTime();
-                } else {
-                    b->UseRealTime();
-                }
+                bench::register_bench(name, c.gpu, [=](benchmark::State& st) {
+                    bench_batch_norm(st, d, c.gpu, backward);
+                });
             }
         }
     }

@@ -6,85 +6,22 @@
 // uses events with the L2 flushed before each launch (DESIGN.md §L); CUDA sizes are 64M floats.
 #include <benchmark/benchmark.h>
 
-#include <cmath>
-#include <cstdint>
-#include <functional>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "kernels/binary.h"
 #include "nn/cuda_context.h"
-#include "nn/device.h"
 #include "nn/tensor.h"
-
-#if OBL_WITH_CUDA
-#include <cuda_runtime.h>
-
-#include "kernels/common/cuda_check.h"
-#include "kernels/common/cuda_handles.h"
-#endif
 
 namespace obl {
 namespace {
 
 using kernels::BinaryOp;
 
-constexpr int64_t kFlushBytes = 128ll << 20;  // > 2x the H200's 60 MB L2
-
-std::vector<float> random_floats(int64_t n, float lo, float hi, uint64_t seed) {
-    std::mt19937_64 gen(seed);
-    std::uniform_real_distribution<float> dist(lo, hi);
-    std::vector<float> v(static_cast<size_t>(n));
-    for (auto& x : v) x = dist(gen);
-    return v;
-}
-
-// Empty string when |got - ref| <= atol + rtol |ref| everywhere, else the first bad index.
-std::string mismatch(const std::vector<float>& got, const std::vector<double>& ref, double atol,
-                     double rtol) {
-    for (size_t i = 0; i < got.size(); ++i) {
-        const double err = std::abs(static_cast<double>(got[i]) - ref[i]);
-        if (!(err <= atol + rtol * std::abs(ref[i])))
-            return "mismatch at " + std::to_string(i) + ": " + std::to_string(got[i]) + " vs " +
-                   std::to_string(ref[i]);
-    }
-    return "";
-}
-
-// Times `launch` (CPU: wall clock; CUDA: events, L2 flushed before each launch) and reports
-// `bytes` per iteration as a rate.
-void time_it(benchmark::State& st, bool gpu, int64_t bytes, const std::function<void()>& launch) {
-    if (!gpu) {
-        for (auto _ : st) {
-            launch();
-            benchmark::ClobberMemory();
-        }
-    } else {
-#if OBL_WITH_CUDA
-        cudaStream_t s = cuda_context().stream()->stream;
-        Tensor flush = Tensor::empty({kFlushBytes}, DType::U8, Device::cuda());
-        cudaEvent_t start, stop;
-        OBL_CUDA_CHECK(cudaEventCreate(&start));
-        OBL_CUDA_CHECK(cudaEventCreate(&stop));
-        launch();  // warm-up
-        OBL_CUDA_CHECK(cudaStreamSynchronize(s));
-        for (auto _ : st) {
-            OBL_CUDA_CHECK(cudaMemsetAsync(flush.raw(), 0, kFlushBytes, s));
-            OBL_CUDA_CHECK(cudaEventRecord(start, s));
-            launch();
-            OBL_CUDA_CHECK(cudaEventRecord(stop, s));
-            OBL_CUDA_CHECK(cudaEventSynchronize(stop));
-            float ms = 0.f;
-            OBL_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-            st.SetIterationTime(ms * 1e-3);
-        }
-        OBL_CUDA_CHECK(cudaEventDestroy(start));
-        OBL_CUDA_CHECK(cudaEventDestroy(stop));
-#endif
-    }
-    st.SetBytesProcessed(st.iterations() * bytes);
-}
+using bench::mismatch;
+using bench::random_floats;
+using bench::time_it;
 
 void run(bool gpu, bool backward, BinaryOp op, const Tensor& y, const Tensor& da, const Tensor& db,
          const Tensor& a, const Tensor& b, const Tensor& dy) {
@@ -155,33 +92,19 @@ void bench_binary(benchmark::State& st, BinaryOp op, int64_t n, bool gpu, bool b
     time_it(st, gpu, bytes, [&] { run(gpu, backward, op, y, da, db, a, b, dy); });
 }
 
-std::string size_tag(int64_t n) { return std::to_string(n >> 20) + "M"; }
-
 void register_all() {
     const std::vector<BinaryOp> ops = {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div,
                                        BinaryOp::Pow};
-    struct Target {
-        const char* device;
-        bool gpu;
-        std::vector<int64_t> sizes;
-    };
-    const std::vector<Target> targets = {{"cpu", false, {1 << 20, 16 << 20}},
-                                         {"cuda", true, {64 << 20}}};
-    for (const auto& t : targets) {
+    for (const auto& t : bench::elementwise_targets()) {
         for (bool backward : {false, true}) {
             for (BinaryOp op : ops) {
                 for (int64_t n : t.sizes) {
-                    const std::string name = std::string("BM_binary_") +
-                                             (backward ? "backward/" : "forward/") + t.device +
-                                             "/" + kernels::binary_op_name(op) + "/" + size_tag(n);
-                    auto* b = benchmark::RegisterBenchmark(name.c_str(), bench_binary, op, n, t.gpu,
-                                                           backward);
-                    b->Unit(benchmark::kMicrosecond);
-                    if (t.gpu) {
-                        b->UseManualTime();
-                    } else {
-                        b->UseRealTime();  // OpenMP threads: CPU time of the main thread misleads
-                    }
+                    const std::string name =
+                        std::string("BM_binary_") + (backward ? "backward/" : "forward/") +
+                        t.device + "/" + kernels::binary_op_name(op) + "/" + bench::size_tag(n);
+                    bench::register_bench(name, t.gpu, [=](benchmark::State& st) {
+                        bench_binary(st, op, n, t.gpu, backward);
+                    });
                 }
             }
         }

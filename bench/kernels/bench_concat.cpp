@@ -1,7 +1,7 @@
 // Benchmarks of kernels/concat.h: concat forward (two inputs along the channel dim, as in a
 // DenseNet/U-Net style join) and backward. GB/s from the kernel comment: each call reads and
 // writes its input's slab.
-#include "bench/kernels/shape_bench_util.h"
+#include "bench/bench_util.h"
 #include "kernels/concat.h"
 
 namespace obl::bench {

@@ -11,35 +11,21 @@
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <cstdint>
-#include <functional>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "kernels/common/parallel.h"
 #include "kernels/conv2d.h"
 #include "nn/cuda_context.h"
-#include "nn/device.h"
 #include "nn/tensor.h"
-
-#if OBL_WITH_CUDA
-#include <cuda_runtime.h>
-
-#include "kernels/common/cuda_check.h"
-#include "kernels/common/cuda_handles.h"
-#endif
 
 namespace obl {
 namespace {
 
 using kernels::Conv2dDims;
-
-constexpr double kCpuPeakPerCore = 167e9;     // fp32 FLOP/s, AVX-512 FMA (DESIGN.md §N)
-constexpr double kGpuPeak = 67e12;            // H200 fp32 non-tensor FLOP/s (datasheet)
-constexpr int64_t kFlushBytes = 128ll << 20;  // > 2x the H200's 60 MB L2
 
 enum class Impl { Fast, Ref, Cuda };
 
@@ -50,11 +36,7 @@ constexpr bool kCudnnBuild = false;  // conv2d_*_cuda is the im2col + GEMM fallb
 #endif
 
 Tensor random_tensor(const Shape& s, uint64_t seed, DType dtype = DType::F32) {
-    std::mt19937_64 gen(seed);
-    std::uniform_real_distribution<double> u(-1.0, 1.0);
-    std::vector<double> v(static_cast<size_t>(s.numel()));
-    for (double& x : v) x = u(gen);
-    return Tensor::from_vector(v, s).to(dtype);
+    return bench::random_tensor(s, seed).to(dtype);
 }
 
 // The tensors of one conv call on one device and dtype.
@@ -107,17 +89,6 @@ void run(Impl impl, bool backward, const Conv2dDims& d, const Buffers& t) {
     }
 }
 
-// Empty when |got - ref| <= tol (1 + |ref|) everywhere, else the first bad index.
-std::string mismatch(const char* what, const Tensor& got, const Tensor& ref, double tol) {
-    const std::vector<double> a = got.to_vector<double>(), b = ref.to_vector<double>();
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (!(std::fabs(a[i] - b[i]) <= tol * (1.0 + std::fabs(b[i]))))
-            return std::string(what) + " mismatch at " + std::to_string(i) + ": " +
-                   std::to_string(a[i]) + " vs " + std::to_string(b[i]);
-    }
-    return "";
-}
-
 // Runs `impl` on the first two images and compares with the f64 reference.
 std::string validate(Impl impl, bool backward, Conv2dDims d) {
     d.n = std::min<int64_t>(d.n, 2);
@@ -129,13 +100,13 @@ std::string validate(Impl impl, bool backward, Conv2dDims d) {
     const double tol = 1e-4 * std::max(1.0, std::sqrt(static_cast<double>(k) / 100.0));
     if (!backward) {
         kernels::conv2d_forward_cpu<double>(ref.y.f64(), ref.x.f64(), ref.w.f64(), ref.b.f64(), d);
-        return mismatch("y", got.y, ref.y, tol);
+        return bench::mismatch("y", got.y, ref.y, tol, tol);
     }
     kernels::conv2d_backward_cpu<double>(ref.dx.f64(), ref.dw.f64(), ref.db.f64(), ref.dy.f64(),
                                          ref.x.f64(), ref.w.f64(), d);
-    std::string err = mismatch("dx", got.dx, ref.dx, tol);
-    if (err.empty()) err = mismatch("dweight", got.dw, ref.dw, tol);
-    if (err.empty()) err = mismatch("dbias", got.db, ref.db, tol);
+    std::string err = bench::mismatch("dx", got.dx, ref.dx, tol, tol);
+    if (err.empty()) err = bench::mismatch("dweight", got.dw, ref.dw, tol, tol);
+    if (err.empty()) err = bench::mismatch("dbias", got.db, ref.db, tol, tol);
     return err;
 }
 
@@ -152,43 +123,12 @@ void bench_conv2d(benchmark::State& st, Conv2dDims d, Impl impl, bool backward) 
     }
     const Buffers t = make_buffers(d, DType::F32, gpu ? Device::cuda() : Device::cpu());
     const double flops = 2.0 * static_cast<double>(kernels::conv2d_macs(d)) * (backward ? 2 : 1);
-    double seconds = 0;  // timed total, for the %peak value
-    if (!gpu) {
-        run(impl, backward, d, t);  // warm-up: scratch and GEMM pack buffers
-        const auto t0 = std::chrono::steady_clock::now();
-        for (auto _ : st) {
-            run(impl, backward, d, t);
-            benchmark::ClobberMemory();
-        }
-        seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    } else {
-#if OBL_WITH_CUDA
-        cudaStream_t s = cuda_context().stream()->stream;
-        Tensor flush = Tensor::empty({kFlushBytes}, DType::U8, Device::cuda());
-        cudaEvent_t start, stop;
-        OBL_CUDA_CHECK(cudaEventCreate(&start));
-        OBL_CUDA_CHECK(cudaEventCreate(&stop));
-        for (int i = 0; i < 3; ++i) run(impl, backward, d, t);  // warm-up
-        OBL_CUDA_CHECK(cudaStreamSynchronize(s));
-        for (auto _ : st) {
-            OBL_CUDA_CHECK(cudaMemsetAsync(flush.raw(), 0, kFlushBytes, s));
-            OBL_CUDA_CHECK(cudaEventRecord(start, s));
-            run(impl, backward, d, t);
-            OBL_CUDA_CHECK(cudaEventRecord(stop, s));
-            OBL_CUDA_CHECK(cudaEventSynchronize(stop));
-            float ms = 0.f;
-            OBL_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-            st.SetIterationTime(ms * 1e-3);
-            seconds += ms * 1e-3;
-        }
-        OBL_CUDA_CHECK(cudaEventDestroy(start));
-        OBL_CUDA_CHECK(cudaEventDestroy(stop));
-#endif
-    }
-    const double iters = static_cast<double>(st.iterations());
-    const double peak = gpu ? kGpuPeak : kCpuPeakPerCore * num_threads();
-    st.counters["GFLOP/s"] = benchmark::Counter(flops * iters / 1e9, benchmark::Counter::kIsRate);
-    if (seconds > 0) st.counters["%peak"] = 100.0 * flops * iters / seconds / peak;
+    const auto launch = [&] { run(impl, backward, d, t); };
+    // Timed seconds, for %peak; the CPU warm-up sizes scratch and GEMM pack buffers.
+    const double seconds = gpu ? bench::time_cuda(st, launch) : bench::time_cpu(st, launch);
+    const double peak = gpu ? bench::kGpuFp32Flops : bench::kCpuFlopsPerCore * num_threads();
+    bench::gflops_counter(st, flops);
+    bench::peak_percent_counter(st, "%peak", flops, peak, seconds);
 }
 
 Conv2dDims square_conv(int64_t n, int64_t c, int64_t hw, int64_t o, int64_t k, int64_t pad) {
@@ -231,14 +171,9 @@ void register_all() {
                 const std::string name = std::string("BM_conv2d_") +
                                          (backward ? "backward/" : "forward/") + t.device + "/" +
                                          t.version + "/" + tag(d);
-                auto* b =
-                    benchmark::RegisterBenchmark(name.c_str(), bench_conv2d, d, t.impl, backward);
-                b->Unit(benchmark::kMillisecond);
-                if (t.impl == Impl::Cuda) {
-                    b->UseManualTime();
-                } else {
-                    b->UseRealTime();  // OpenMP threads: the main thread's CPU time misleads
-                }
+                bench::register_bench(name, t.impl == Impl::Cuda, [=](benchmark::State& st) {
+                    bench_conv2d(st, d, t.impl, backward);
+                })->Unit(benchmark::kMillisecond);
             }
         }
     }

@@ -10,7 +10,7 @@
 // single-threaded); 4096x200 is threaded.
 #include <benchmark/benchmark.h>
 
-#include "bench/kernels/rowwise_bench_util.h"
+#include "bench/bench_util.h"
 #include "kernels/cross_entropy.h"
 
 namespace obl {

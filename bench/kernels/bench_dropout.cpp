@@ -9,17 +9,13 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "kernels/common/parallel.h"
 #include "kernels/dropout.h"
 #include "kernels/random.h"
 #include "nn/cuda_context.h"
 #include "nn/device.h"
 #include "nn/tensor.h"
-
-#if OBL_WITH_CUDA
-#include "kernels/common/cuda_check.h"
-#include "kernels/common/cuda_handles.h"
-#endif
 
 namespace {
 
@@ -85,22 +81,9 @@ void bm_cuda(benchmark::State& state, [[maybe_unused]] int64_t n) {
         state.SkipWithError("CUDA dropout differs from the CPU reference");
         return;
     }
-    cudaEvent_t start, stop;
-    OBL_CUDA_CHECK(cudaEventCreate(&start));
-    OBL_CUDA_CHECK(cudaEventCreate(&stop));
-    for (int i = 0; i < 3; ++i) obl::kernels::dropout_forward_cuda(y.f32(), x.f32(), d, s);
-    // 2^26 elements move 512 MB per call, far beyond the 60 MB L2: no flush needed.
-    for (auto _ : state) {
-        OBL_CUDA_CHECK(cudaEventRecord(start, s->stream));
-        obl::kernels::dropout_forward_cuda(y.f32(), x.f32(), d, s);
-        OBL_CUDA_CHECK(cudaEventRecord(stop, s->stream));
-        OBL_CUDA_CHECK(cudaEventSynchronize(stop));
-        float ms = 0;
-        OBL_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-        state.SetIterationTime(ms / 1e3);
-    }
-    OBL_CUDA_CHECK(cudaEventDestroy(start));
-    OBL_CUDA_CHECK(cudaEventDestroy(stop));
+    // 2^26 elements move 512 MB per call, far beyond the 60 MB L2.
+    obl::bench::time_cuda(state,
+                          [&] { obl::kernels::dropout_forward_cuda(y.f32(), x.f32(), d, s); });
     state.SetBytesProcessed(state.iterations() * n * 8);
 #endif
 }

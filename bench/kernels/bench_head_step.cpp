@@ -13,7 +13,7 @@
 // ResNet-18 / CIFAR-100 head batch.
 #include <benchmark/benchmark.h>
 
-#include "bench/kernels/rowwise_bench_util.h"
+#include "bench/bench_util.h"
 #include "nn/autograd.h"
 #include "nn/dispatch.h"
 #include "nn/ops.h"
@@ -94,8 +94,7 @@ void bench_head_step(benchmark::State& st, Path path, Dims s, bool gpu) {
     }
     const int64_t bytes = 4 * (s.n * s.d + 2 * s.k * s.d + s.n * s.k) + 8 * s.n;
     bench::time_it(st, gpu, bytes, s.n, [&] { run(path, p); });
-    st.counters["GFLOP/s"] = benchmark::Counter(4.0 * s.n * s.d * s.k * st.iterations() * 1e-9,
-                                                benchmark::Counter::kIsRate);
+    bench::gflops_counter(st, 4.0 * s.n * s.d * s.k);
 }
 
 std::string tag(Dims s) {

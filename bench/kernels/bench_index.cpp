@@ -2,7 +2,7 @@
 // backward, gather along dim 1 forward and backward, and scatter_add. Indices repeat and are
 // scattered (index_tensor), so backward/scatter passes hit repeated targets. GB/s from the kernel
 // comments: data floats + 8-byte indices, atomics counted as a read and a write.
-#include "bench/kernels/shape_bench_util.h"
+#include "bench/bench_util.h"
 #include "kernels/index.h"
 
 namespace obl::bench {

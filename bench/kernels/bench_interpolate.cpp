@@ -1,7 +1,7 @@
 // Benchmarks of kernels/interpolate.h: resizing CIFAR batches 256x3x32x32 -> 224x224 for ViT
 // (bicubic, as torchvision's ViT transforms, and bilinear), forward and backward. GB/s from the
 // kernel comment: each input and output pixel once (taps re-read from cache are not counted).
-#include "bench/kernels/shape_bench_util.h"
+#include "bench/bench_util.h"
 #include "kernels/interpolate.h"
 
 namespace obl::bench {

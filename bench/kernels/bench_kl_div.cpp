@@ -5,7 +5,7 @@
 // (forward 8·N·K read; backward 4·N·K read + 4·N·K written).
 #include <benchmark/benchmark.h>
 
-#include "bench/kernels/rowwise_bench_util.h"
+#include "bench/bench_util.h"
 #include "kernels/kl_div.h"
 
 namespace obl {

@@ -10,37 +10,21 @@
 #include <benchmark/benchmark.h>
 
 #include <cmath>
-#include <cstdint>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "kernels/layer_norm.h"
 #include "nn/cuda_context.h"
-#include "nn/device.h"
 #include "nn/tensor.h"
-
-#if OBL_WITH_CUDA
-#include <cuda_runtime.h>
-
-#include "kernels/common/cuda_check.h"
-#include "kernels/common/cuda_handles.h"
-#endif
 
 namespace obl {
 namespace {
 
 using kernels::LayerNormDims;
 
-constexpr int64_t kFlushBytes = 128ll << 20;  // > 2x the H200's 60 MB L2
-
-Tensor random_tensor(const Shape& s, uint64_t seed) {
-    std::mt19937_64 gen(seed);
-    std::uniform_real_distribution<double> u(-1.0, 1.0);
-    std::vector<double> v(static_cast<size_t>(s.numel()));
-    for (double& x : v) x = u(gen);
-    return Tensor::from_vector(v, s);
-}
+using bench::mismatch;
+using bench::random_tensor;
 
 struct Buffers {
     Tensor x, w, b, y, mean, rstd, dy, dx, dw, db;
@@ -95,17 +79,6 @@ void run(bool gpu, bool backward, const LayerNormDims& d, const Buffers& t) {
 #endif
 }
 
-std::string mismatch(const char* what, const Tensor& got, const Tensor& ref, double atol,
-                     double rtol) {
-    const std::vector<double> a = got.to_vector<double>(), b = ref.to_vector<double>();
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (!(std::fabs(a[i] - b[i]) <= atol + rtol * std::fabs(b[i])))
-            return std::string(what) + " mismatch at " + std::to_string(i) + ": " +
-                   std::to_string(a[i]) + " vs " + std::to_string(b[i]);
-    }
-    return "";
-}
-
 void bench_layer_norm(benchmark::State& st, LayerNormDims d, bool gpu, bool backward) {
     if (gpu && !cuda_available()) {
         st.SkipWithError("no GPU");
@@ -132,35 +105,7 @@ void bench_layer_norm(benchmark::State& st, LayerNormDims d, bool gpu, bool back
         return;
     }
     const int64_t bytes = (backward ? 20 : 8) * d.rows * d.d;
-    if (!gpu) {
-        for (auto _ : st) {
-            run(gpu, backward, d, t);
-            benchmark::ClobberMemory();
-        }
-    } else {
-#if OBL_WITH_CUDA
-        cudaStream_t s = cuda_context().stream()->stream;
-        Tensor flush = Tensor::empty({kFlushBytes}, DType::U8, Device::cuda());
-        cudaEvent_t start, stop;
-        OBL_CUDA_CHECK(cudaEventCreate(&start));
-        OBL_CUDA_CHECK(cudaEventCreate(&stop));
-        for (int i = 0; i < 3; ++i) run(gpu, backward, d, t);  // warm-up
-        OBL_CUDA_CHECK(cudaStreamSynchronize(s));
-        for (auto _ : st) {
-            OBL_CUDA_CHECK(cudaMemsetAsync(flush.raw(), 0, kFlushBytes, s));
-            OBL_CUDA_CHECK(cudaEventRecord(start, s));
-            run(gpu, backward, d, t);
-            OBL_CUDA_CHECK(cudaEventRecord(stop, s));
-            OBL_CUDA_CHECK(cudaEventSynchronize(stop));
-            float ms = 0.f;
-            OBL_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-            st.SetIterationTime(ms * 1e-3);
-        }
-        OBL_CUDA_CHECK(cudaEventDestroy(start));
-        OBL_CUDA_CHECK(cudaEventDestroy(stop));
-#endif
-    }
-    st.SetBytesProcessed(st.iterations() * bytes);
+    bench::time_it(st, gpu, bytes, [&] { run(gpu, backward, d, t); });
 }
 
 void register_all() {
@@ -178,14 +123,9 @@ void register_all() {
                                      (backward ? "backward/" : "forward/") +
                                      (c.gpu ? "cuda/" : "cpu/") + "R" + std::to_string(c.rows) +
                                      "_D" + std::to_string(c.dim);
-            auto* b =
-                benchmark::RegisterBenchmark(name.c_str(), bench_layer_norm, d, c.gpu, backward);
-            b->Unit(benchmark::kMicrosecond);
-            if (c.gpu) {
-                b->UseManualTime();
-            } else {
-                b->UseRealTime();
-            }
+            bench::register_bench(name, c.gpu, [=](benchmark::State& st) {
+                bench_layer_norm(st, d, c.gpu, backward);
+            });
         }
     }
 }

@@ -13,16 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "kernels/common/parallel.h"
 #include "kernels/optim.h"
 #include "nn/cuda_context.h"
 #include "nn/device.h"
 #include "nn/tensor.h"
-
-#if OBL_WITH_CUDA
-#include "kernels/common/cuda_check.h"
-#include "kernels/common/cuda_handles.h"
-#endif
 
 namespace {
 
@@ -144,22 +140,8 @@ void bm_cuda(benchmark::State& state, [[maybe_unused]] bool adam, [[maybe_unused
             return;
         }
     }
-    cudaEvent_t start, stop;
-    OBL_CUDA_CHECK(cudaEventCreate(&start));
-    OBL_CUDA_CHECK(cudaEventCreate(&stop));
-    for (int i = 0; i < 3; ++i) step();
-    // 11.7M parameters move 230-330 MB per step, beyond the 60 MB L2: no flush needed.
-    for (auto _ : state) {
-        OBL_CUDA_CHECK(cudaEventRecord(start, st->stream));
-        step();
-        OBL_CUDA_CHECK(cudaEventRecord(stop, st->stream));
-        OBL_CUDA_CHECK(cudaEventSynchronize(stop));
-        float ms = 0;
-        OBL_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-        state.SetIterationTime(ms / 1e3);
-    }
-    OBL_CUDA_CHECK(cudaEventDestroy(start));
-    OBL_CUDA_CHECK(cudaEventDestroy(stop));
+    // 11.7M parameters move 230-330 MB per step, beyond the 60 MB L2.
+    obl::bench::time_cuda(state, step);
     state.SetBytesProcessed(state.iterations() * n * (adam ? 28 : 20));
 #endif
 }

@@ -1,7 +1,7 @@
 // Benchmarks of kernels/pad.h: a 1-pixel border around (N, C, H, W) feature maps and CIFAR's
 // 4-pixel random-crop padding; forward and backward. GB/s from the kernel comment (forward:
 // writes the padded output, reads x; backward: reads and writes dx's size).
-#include "bench/kernels/shape_bench_util.h"
+#include "bench/bench_util.h"
 #include "kernels/pad.h"
 
 namespace obl::bench {

@@ -1,7 +1,7 @@
 // Benchmarks of kernels/permute.h: Swin-T's window partition, a 6-D permute of
 // (B, H/7, 7, W/7, 7, C) -> (B, H/7, W/7, 7, 7, C) at stage 1 (56x56, C = 96), and the
 // transpose of the last two dims of ViT-B tokens (N, 197, 768). GB/s: reads and writes numel.
-#include "bench/kernels/shape_bench_util.h"
+#include "bench/bench_util.h"
 #include "kernels/permute.h"
 
 namespace obl::bench {

@@ -10,31 +10,21 @@
 // before it (DESIGN.md §L).
 #include <benchmark/benchmark.h>
 
-#include <cmath>
-#include <cstdint>
-#include <functional>
-#include <random>
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "kernels/pool.h"
 #include "nn/cuda_context.h"
-#include "nn/device.h"
 #include "nn/tensor.h"
-
-#if OBL_WITH_CUDA
-#include <cuda_runtime.h>
-
-#include "kernels/common/cuda_check.h"
-#include "kernels/common/cuda_handles.h"
-#endif
 
 namespace obl {
 namespace {
 
 using kernels::Pool2dDims;
 
-constexpr int64_t kFlushBytes = 128ll << 20;  // > 2x the H200's 60 MB L2
+using bench::mismatch;
+using bench::random_tensor;
 
 enum class Kind { Max, Avg, Adaptive };
 
@@ -48,14 +38,6 @@ const char* kind_name(Kind k) {
             return "adaptive_avg_pool2d";
     }
     return "?";
-}
-
-Tensor random_tensor(const Shape& s, uint64_t seed) {
-    std::mt19937_64 gen(seed);
-    std::uniform_real_distribution<double> u(-1.0, 1.0);
-    std::vector<double> v(static_cast<size_t>(s.numel()));
-    for (double& x : v) x = u(gen);
-    return Tensor::from_vector(v, s);
 }
 
 struct Buffers {
@@ -141,16 +123,6 @@ void run(bool gpu, Kind k, bool backward, const Pool2dDims& d, const Buffers& t)
 #endif
 }
 
-std::string mismatch(const Tensor& got, const Tensor& ref, double atol, double rtol) {
-    const std::vector<double> a = got.to_vector<double>(), b = ref.to_vector<double>();
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (!(std::fabs(a[i] - b[i]) <= atol + rtol * std::fabs(b[i])))
-            return "mismatch at " + std::to_string(i) + ": " + std::to_string(a[i]) + " vs " +
-                   std::to_string(b[i]);
-    }
-    return "";
-}
-
 void bench_pool(benchmark::State& st, Kind k, Pool2dDims d, bool gpu, bool backward) {
     if (gpu && !cuda_available()) {
         st.SkipWithError("no GPU");
@@ -166,7 +138,7 @@ void bench_pool(benchmark::State& st, Kind k, Pool2dDims d, bool gpu, bool backw
         run(false, k, true, d, ref);
     }
     const std::string err =
-        backward ? mismatch(t.dx, ref.dx, 1e-6, 1e-5) : mismatch(t.y, ref.y, 1e-6, 1e-5);
+        backward ? mismatch("dx", t.dx, ref.dx, 1e-6, 1e-5) : mismatch("y", t.y, ref.y, 1e-6, 1e-5);
     if (!err.empty()) {
         st.SkipWithError(err.c_str());
         return;
@@ -174,35 +146,7 @@ void bench_pool(benchmark::State& st, Kind k, Pool2dDims d, bool gpu, bool backw
     const int64_t in = d.n * d.c * d.h * d.w, out = d.n * d.c * d.oh * d.ow;
     const int64_t idx = k == Kind::Max ? 8 * out : 0;
     const int64_t bytes = 4 * in + 4 * out + idx;
-    if (!gpu) {
-        for (auto _ : st) {
-            run(gpu, k, backward, d, t);
-            benchmark::ClobberMemory();
-        }
-    } else {
-#if OBL_WITH_CUDA
-        cudaStream_t s = cuda_context().stream()->stream;
-        Tensor flush = Tensor::empty({kFlushBytes}, DType::U8, Device::cuda());
-        cudaEvent_t start, stop;
-        OBL_CUDA_CHECK(cudaEventCreate(&start));
-        OBL_CUDA_CHECK(cudaEventCreate(&stop));
-        for (int i = 0; i < 3; ++i) run(gpu, k, backward, d, t);  // warm-up
-        OBL_CUDA_CHECK(cudaStreamSynchronize(s));
-        for (auto _ : st) {
-            OBL_CUDA_CHECK(cudaMemsetAsync(flush.raw(), 0, kFlushBytes, s));
-            OBL_CUDA_CHECK(cudaEventRecord(start, s));
-            run(gpu, k, backward, d, t);
-            OBL_CUDA_CHECK(cudaEventRecord(stop, s));
-            OBL_CUDA_CHECK(cudaEventSynchronize(stop));
-            float ms = 0.f;
-            OBL_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-            st.SetIterationTime(ms * 1e-3);
-        }
-        OBL_CUDA_CHECK(cudaEventDestroy(start));
-        OBL_CUDA_CHECK(cudaEventDestroy(stop));
-#endif
-    }
-    st.SetBytesProcessed(st.iterations() * bytes);
+    bench::time_it(st, gpu, bytes, [&] { run(gpu, k, backward, d, t); });
 }
 
 Pool2dDims window(int64_t n, int64_t c, int64_t hw, int64_t k, int64_t stride, int64_t pad) {
@@ -251,14 +195,9 @@ void register_all() {
                 const std::string name = std::string("BM_") + kind_name(c.kind) +
                                          (backward ? "_backward/" : "_forward/") +
                                          (gpu ? "cuda/" : "cpu/") + tag(d, c.kind);
-                auto* b = benchmark::RegisterBenchmark(name.c_str(), bench_pool, c.kind, d, gpu,
-                                                       backward);
-                b->Unit(benchmark::kMicrosecond);
-                if (gpu) {
-                    b->UseManualTime();
-                } else {
-                    b->UseRealTime();
-                }
+                bench::register_bench(name, gpu, [=](benchmark::State& st) {
+                    bench_pool(st, c.kind, d, gpu, backward);
+                });
             }
         }
     }

@@ -16,17 +16,13 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "kernels/common/cpu_features.h"
 #include "kernels/common/parallel.h"
 #include "kernels/random.h"
 #include "nn/cuda_context.h"
 #include "nn/device.h"
 #include "nn/tensor.h"
-
-#if OBL_WITH_CUDA
-#include "kernels/common/cuda_check.h"
-#include "kernels/common/cuda_handles.h"
-#endif
 
 namespace {
 
@@ -119,22 +115,8 @@ void bm_cuda_normal(benchmark::State& state, [[maybe_unused]] int64_t n) {
         state.SkipWithError(("CUDA mismatch vs reference: " + std::to_string(err)).c_str());
         return;
     }
-    cudaEvent_t start, stop;
-    OBL_CUDA_CHECK(cudaEventCreate(&start));
-    OBL_CUDA_CHECK(cudaEventCreate(&stop));
-    for (int i = 0; i < 3; ++i) obl::kernels::fill_normal_cuda(y.f32(), d, 0, 1, s);  // warm-up
-    // Write-only stream of n * 4 bytes (64 MB at n = 2^24, beyond the 60 MB L2): no flush needed.
-    for (auto _ : state) {
-        OBL_CUDA_CHECK(cudaEventRecord(start, s->stream));
-        obl::kernels::fill_normal_cuda(y.f32(), d, 0, 1, s);
-        OBL_CUDA_CHECK(cudaEventRecord(stop, s->stream));
-        OBL_CUDA_CHECK(cudaEventSynchronize(stop));
-        float ms = 0;
-        OBL_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-        state.SetIterationTime(ms / 1e3);
-    }
-    OBL_CUDA_CHECK(cudaEventDestroy(start));
-    OBL_CUDA_CHECK(cudaEventDestroy(stop));
+    // Write-only stream of n * 4 bytes (64 MB at n = 2^24, beyond the 60 MB L2).
+    obl::bench::time_cuda(state, [&] { obl::kernels::fill_normal_cuda(y.f32(), d, 0, 1, s); });
     const double values = static_cast<double>(n) * static_cast<double>(state.iterations());
     state.counters["normals/s"] = benchmark::Counter(values, benchmark::Counter::kIsRate);
     state.SetBytesProcessed(static_cast<int64_t>(values) * 4);

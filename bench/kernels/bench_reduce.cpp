@@ -7,7 +7,7 @@
 // read once (4·O·R·I bytes) plus the output.
 #include <benchmark/benchmark.h>
 
-#include "bench/kernels/rowwise_bench_util.h"
+#include "bench/bench_util.h"
 #include "kernels/reduce.h"
 
 namespace obl {

@@ -1,7 +1,7 @@
 // Benchmarks of kernels/slice.h: dropping ViT's CLS token, x[:, 1:, :] of (N, 197, 768), and a
 // stride-2 slice along the channels of an NCHW map; forward and backward. GB/s from the kernel
 // comment (forward: reads + writes the output; backward: writes dx, reads dy).
-#include "bench/kernels/shape_bench_util.h"
+#include "bench/bench_util.h"
 #include "kernels/slice.h"
 
 namespace obl::bench {

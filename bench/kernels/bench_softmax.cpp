@@ -6,7 +6,7 @@
 // H200's 60 MB L2 (65536x1000 floats = 262 MB).
 #include <benchmark/benchmark.h>
 
-#include "bench/kernels/rowwise_bench_util.h"
+#include "bench/bench_util.h"
 #include "kernels/softmax.h"
 
 namespace obl {

@@ -13,16 +13,12 @@
 #include <string>
 #include <vector>
 
+#include "bench/bench_util.h"
 #include "kernels/common/parallel.h"
 #include "kernels/synth_sample.h"
 #include "nn/cuda_context.h"
 #include "nn/device.h"
 #include "nn/tensor.h"
-
-#if OBL_WITH_CUDA
-#include "kernels/common/cuda_check.h"
-#include "kernels/common/cuda_handles.h"
-#endif
 
 namespace {
 
@@ -136,26 +132,12 @@ void bm_cuda(benchmark::State& state, [[maybe_unused]] int64_t dd, [[maybe_unuse
         state.SkipWithError(("CUDA mismatch vs reference: " + err).c_str());
         return;
     }
-    cudaEvent_t start, stop;
-    OBL_CUDA_CHECK(cudaEventCreate(&start));
-    OBL_CUDA_CHECK(cudaEventCreate(&stop));
-    for (int i = 0; i < 3; ++i)  // warm-up
-        obl::kernels::synth_sample_cuda(label.i64(), margin.f32(), nullptr, z.f32(), wd.f32(),
-                                        bd.f32(), d, {}, s);
-    // z is B * D * 4 bytes (256 MB at B = 2^20, D = 64): far beyond the 60 MB L2, no flush needed.
-    for (auto _ : state) {
+    // z is B * D * 4 bytes (256 MB at B = 2^20, D = 64): far beyond the 60 MB L2.
+    obl::bench::time_cuda(state, [&] {
         d.first += b;
-        OBL_CUDA_CHECK(cudaEventRecord(start, s->stream));
         obl::kernels::synth_sample_cuda(label.i64(), margin.f32(), nullptr, z.f32(), wd.f32(),
                                         bd.f32(), d, {}, s);
-        OBL_CUDA_CHECK(cudaEventRecord(stop, s->stream));
-        OBL_CUDA_CHECK(cudaEventSynchronize(stop));
-        float ms = 0;
-        OBL_CUDA_CHECK(cudaEventElapsedTime(&ms, start, stop));
-        state.SetIterationTime(ms / 1e3);
-    }
-    OBL_CUDA_CHECK(cudaEventDestroy(start));
-    OBL_CUDA_CHECK(cudaEventDestroy(stop));
+    });
     const double draws = static_cast<double>(b) * static_cast<double>(state.iterations());
     state.counters["draws/s"] = benchmark::Counter(draws, benchmark::Counter::kIsRate);
     state.SetBytesProcessed(static_cast<int64_t>(draws) * (dd * 4 + 12));
