@@ -13,6 +13,9 @@ CMAKE_FLAGS ?=
 # OpenMP threads sleep instead of spinning when idle: with ctest -j running several test
 # processes on few cores, spinning teams starve each other (measured: 10-30x slowdowns).
 export OMP_WAIT_POLICY ?= PASSIVE
+# Benchmarks want spinning teams on a quiet machine (lowest fork/join latency).
+BENCH_WAIT_POLICY ?= ACTIVE
+BENCH_ARGS ?=
 # ccache, when installed, makes rebuilds (and the CUDA objects) cheap; it is optional.
 CCACHE   := $(shell command -v ccache 2>/dev/null)
 ifneq ($(CCACHE),)
@@ -38,7 +41,7 @@ bench: deps
 	@bash tools/install_deps.sh libopenblas-dev
 	@cmake -S . -B $(BUILD) -G Ninja -DCMAKE_BUILD_TYPE=Release $(CMAKE_FLAGS) > $(BUILD).configure.log 2>&1 || (cat $(BUILD).configure.log; exit 1)
 	@cmake --build $(BUILD) -j $(JOBS) --target obl_bench
-	./$(BUILD)/bench/obl_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
+	OMP_WAIT_POLICY=$(BENCH_WAIT_POLICY) ./$(BUILD)/bench/obl_bench --benchmark_repetitions=3 --benchmark_report_aggregates_only=true $(BENCH_ARGS)
 
 sanitize: deps
 	@cmake -S . -B $(SAN) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOBL_CUDA=OFF -DOBL_SANITIZE=ON -DOBL_BUILD_BENCH=OFF > $(SAN).configure.log 2>&1 || (cat $(SAN).configure.log; exit 1)

@@ -1,7 +1,7 @@
 # OBL_CUDA = AUTO | ON | OFF. AUTO turns CUDA on when nvcc is found. The build machines have no GPU:
 # we compile and link for sm_90 (H200) and run the CUDA tests only on a lent GPU.
+# Included after project(): check_language needs the host compiler to be known.
 set(OBL_CUDA "AUTO" CACHE STRING "Build the CUDA backend: AUTO (when nvcc is found), ON or OFF")
-set(OBL_LANGUAGES CXX)
 if(OBL_CUDA STREQUAL "AUTO")
   include(CheckLanguage)
   check_language(CUDA)
@@ -17,5 +17,5 @@ if(OBL_CUDA)
   endif()
   set(CMAKE_CUDA_STANDARD 17)
   set(CMAKE_CUDA_STANDARD_REQUIRED ON)
-  list(APPEND OBL_LANGUAGES CUDA)
+  enable_language(CUDA)
 endif()
