@@ -6,6 +6,7 @@
 #include <exception>
 #include <string>
 
+#include "experiments/cmd_forget.h"
 #include "experiments/commands.h"
 #include "kernels/common/check.h"
 #include "kernels/common/cpu_features.h"
@@ -22,6 +23,8 @@ constexpr const char* kUsage =
     "\n"
     "commands:\n"
     "  selfcheck   train a small MLP with oblivio's autodiff and check that it learns\n"
+    "  forget      make a model forget classes, source-free (synthetic embeddings)\n"
+    "  methods     list the unlearning methods and their settings (-v: every field)\n"
     "  models      list the model zoo (input size, parameters, split points)\n"
     "  eval        top-1 and per-class accuracy of a converted model on a dataset\n"
     "  data info   counts per split and class, channel means/stds of a dataset\n"
@@ -57,6 +60,8 @@ int main(int argc, char** argv) {
         if (cmd == "inspect") return obl::cli::cmd_inspect(argc - 1, argv + 1);
         if (cmd == "models") return obl::cli::cmd_models(argc - 1, argv + 1);
         if (cmd == "eval") return obl::cli::cmd_eval(argc - 1, argv + 1);
+        if (cmd == "forget") return obl::cli::cmd_forget(argc - 1, argv + 1);
+        if (cmd == "methods") return obl::cli::cmd_methods(argc - 1, argv + 1);
         std::fprintf(stderr, "error: unknown command '%s' (see oblivio --help)\n", cmd.c_str());
         return 2;
     } catch (const obl::Error& e) {

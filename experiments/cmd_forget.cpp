@@ -1,0 +1,261 @@
+// `oblivio forget`: source-free class unlearning of a zoo checkpoint (unlearn/forget.h), with the
+// data-free selection monitor (unlearn/selection.h). Writes the full classifier (same parameter
+// names as the input, metadata arch / num_classes / forgotten_classes) atomically, plus
+// <out>.report.json. `oblivio methods [-v]`: the method table.
+#include "experiments/cmd_forget.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "data/catalog.h"
+#include "models/zoo.h"
+#include "nn/cuda_context.h"
+#include "nn/io/atomic_file.h"
+#include "unlearn/forget.h"
+#include "unlearn/methods.h"
+
+namespace obl::cli {
+
+namespace {
+
+constexpr const char* kForgetUsage =
+    "usage: oblivio forget --model IN.safetensors --arch NAME --classes C[,C...] --method NAME\n"
+    "                      --out OUT.safetensors [options]\n"
+    "\n"
+    "Source-free class unlearning: the head after --cut is trained on synthetic embeddings it\n"
+    "labels itself; epochs are selected on a held-out synthetic set (no real data).\n"
+    "\n"
+    "  --cut P                 pre_logits (default) | last_block | a stage name\n"
+    "  --samples-per-class N   synthetic draws per class (default 5000)\n"
+    "  --dist D                gaussian | uniform | laplace (default gaussian)\n"
+    "  --seed S                (default 0)\n"
+    "  --set key=value         method setting (see oblivio methods -v); select.<key> sets the\n"
+    "                          selection rule (per_class, confident_share, margin_threshold,\n"
+    "                          tau_f, tau_r, batch)\n"
+    "  --force                 write the model even if retain agreement is below tau_r\n"
+    "  --eval-dataset NAME     report real test accuracy before/after (never used to select)\n"
+    "  --eval-root DIR\n"
+    "  --device D              cpu | cuda (default cpu)\n";
+
+int first_option(int argc, char** argv, const char* command) {
+    return argc > 1 && std::string(argv[1]) == command ? 2 : 1;
+}
+
+int fail(const std::string& msg) {
+    std::string line = msg;
+    for (char& c : line)
+        if (c == '\n' || c == '\r') c = ' ';
+    std::fprintf(stderr, "error: %s\n", line.c_str());
+    return 2;
+}
+
+bool parse_int(const std::string& s, int64_t lo, int64_t hi, int64_t& out) {
+    char* end = nullptr;
+    const long long v = std::strtoll(s.c_str(), &end, 10);
+    if (s.empty() || *end != '\0' || v < lo || v > hi) return false;
+    out = v;
+    return true;
+}
+
+bool same_file(const std::string& a, const std::string& b) {
+    std::error_code ec;
+    if (std::filesystem::exists(b, ec) && std::filesystem::equivalent(a, b, ec)) return true;
+    return std::filesystem::weakly_canonical(a, ec) == std::filesystem::weakly_canonical(b, ec);
+}
+
+int run_forget_cmd(int argc, char** argv) {
+    std::string model_path, arch, classes_text, method, out, cut = "pre_logits", dist = "gaussian";
+    std::string eval_dataset, eval_root, device = "cpu", v;
+    int64_t per_class = 5000, seed = 0;
+    bool force = false;
+    Overrides overrides, select_overrides;
+    for (int i = first_option(argc, argv, "forget"); i < argc; ++i) {
+        const std::string arg = argv[i];
+        auto value = [&](std::string& o) {
+            if (i + 1 >= argc) return false;
+            o = argv[++i];
+            return true;
+        };
+        if (arg == "--help" || arg == "-h") {
+            std::fputs(kForgetUsage, stdout);
+            return 0;
+        } else if (arg == "--model") {
+            if (!value(model_path)) return fail("--model needs a safetensors file");
+        } else if (arg == "--arch") {
+            if (!value(arch)) return fail("--arch needs a zoo name (see oblivio models)");
+        } else if (arg == "--classes") {
+            if (!value(classes_text)) return fail("--classes needs a list like 3 or 3,5");
+        } else if (arg == "--method") {
+            if (!value(method)) return fail("--method needs a name (see oblivio methods)");
+        } else if (arg == "--out") {
+            if (!value(out)) return fail("--out needs a file name");
+        } else if (arg == "--cut") {
+            if (!value(cut)) return fail("--cut needs a split point");
+        } else if (arg == "--samples-per-class") {
+            if (!value(v) || !parse_int(v, 1, int64_t(1) << 32, per_class))
+                return fail("--samples-per-class needs a positive integer");
+        } else if (arg == "--dist") {
+            if (!value(dist)) return fail("--dist needs gaussian, uniform or laplace");
+        } else if (arg == "--seed") {
+            if (!value(v) || !parse_int(v, 0, INT64_MAX, seed))
+                return fail("--seed needs a non-negative integer");
+        } else if (arg == "--set") {
+            if (!value(v)) return fail("--set needs key=value");
+            auto kv = parse_key_value(v);
+            if (kv.first.rfind("select.", 0) == 0)
+                select_overrides.push_back({kv.first.substr(7), kv.second});
+            else
+                overrides.push_back(kv);
+        } else if (arg == "--force") {
+            force = true;
+        } else if (arg == "--eval-dataset") {
+            if (!value(eval_dataset)) return fail("--eval-dataset needs a name");
+        } else if (arg == "--eval-root") {
+            if (!value(eval_root)) return fail("--eval-root needs a directory");
+        } else if (arg == "--device") {
+            if (!value(device) || (device != "cpu" && device != "cuda"))
+                return fail("--device must be cpu or cuda");
+        } else {
+            return fail("unknown option '" + arg + "' for oblivio forget (see --help)");
+        }
+    }
+    if (model_path.empty()) return fail("oblivio forget needs --model FILE.safetensors");
+    if (arch.empty()) return fail("oblivio forget needs --arch (see oblivio models)");
+    if (classes_text.empty()) return fail("oblivio forget needs --classes C[,C...]");
+    if (method.empty()) return fail("oblivio forget needs --method (see oblivio methods)");
+    if (out.empty()) return fail("oblivio forget needs --out FILE.safetensors");
+    if (same_file(model_path, out)) return fail("--out must not be the input model " + model_path);
+    if (device == "cuda" && !cuda_available())
+        return fail("--device cuda: no usable CUDA device in this build/machine");
+
+    ForgetRequest req;
+    {
+        size_t start = 0;
+        while (true) {
+            const size_t comma = classes_text.find(',', start);
+            const std::string item = classes_text.substr(start, comma - start);
+            int64_t c = 0;
+            if (!parse_int(item, 0, 1 << 30, c))
+                return fail("--classes: '" + item + "' is not a class index");
+            req.classes.push_back(static_cast<int>(c));
+            if (comma == std::string::npos) break;
+            start = comma + 1;
+        }
+    }
+    req.method = method;
+    find_method(method);  // unknown method -> error before any work
+    req.overrides = overrides;
+    req.cut = cut;
+    req.sampler.per_class = per_class;
+    req.sampler.distribution = parse_synth_distribution(dist);
+    req.seed = static_cast<uint64_t>(seed);
+    for (const auto& [key, text] : select_overrides)
+        set_field(req.selection, "selection", key, text);
+    req.device = device == "cuda" ? Device::cuda(0) : Device::cpu();
+    req.progress = [](const std::string& line) {
+        std::printf("%s\n", line.c_str());
+        std::fflush(stdout);
+    };
+    const ZooEntry& entry = zoo_entry(arch);
+    const LoadedModel loaded = load_zoo_model(model_path, arch);
+    const Classifier& model = *loaded.model;
+    std::shared_ptr<const Dataset> images;
+    if (!eval_dataset.empty()) {
+        if (eval_root.empty()) eval_root = default_dataset_root(eval_dataset);
+        if (eval_root.empty())
+            return fail("dataset " + eval_dataset + " has no default root: pass --eval-root DIR");
+        images = open_dataset(eval_dataset, eval_root, DataSplit::Test);
+    }
+    const Shape input{3, entry.input_size, entry.input_size};
+    std::shared_ptr<TensorDataset> eval_embeddings;
+    check_forget_request(model, req);
+    std::printf("forget %s from %s (%s, cut %s) with %s, %lld synthetic draws/class, seed %lld\n",
+                classes_text.c_str(), model_path.c_str(), arch.c_str(), cut.c_str(), method.c_str(),
+                static_cast<long long>(per_class), static_cast<long long>(seed));
+    std::fflush(stdout);
+    if (images) {
+        eval_embeddings =
+            embed_at_cut(model, input, cut, images, entry.mean, entry.std, req.device, eval_dataset)
+                .data;
+    }
+    ForgetResult r = run_forget(model, input, req, eval_embeddings, eval_dataset);
+    const ForgetReport& rep = r.report;
+    std::printf("stop: %s; selected epoch %d of %zu: synF %.3f  margin %+.2f  synR %.3f (%s)\n",
+                rep.stop_reason.c_str(), rep.selected.epoch, rep.epochs.size(),
+                rep.selected.forget_agreement, rep.selected.margin, rep.selected.retain_agreement,
+                rep.selected.forgotten ? "forgotten" : "NOT forgotten by the data-free rule");
+    std::printf("time: sampling %.3f s, training %.3f s, selection %.3f s\n", rep.sampling_seconds,
+                rep.training_seconds, rep.selection_seconds);
+    if (rep.has_eval)
+        std::printf("real %s test: A_f %.2f%% -> %.2f%%, A_r %.2f%% -> %.2f%%\n",
+                    eval_dataset.c_str(), 100 * rep.before.forget, 100 * rep.after.forget,
+                    100 * rep.before.retain, 100 * rep.after.retain);
+    std::fflush(stdout);
+    if (!rep.selected.admissible && !force)
+        return fail("retain agreement " + std::to_string(rep.selected.retain_agreement) +
+                    " is below tau_r " + std::to_string(req.selection.tau_r) + ": not writing " +
+                    out + " (use --force to write it anyway)");
+
+    std::map<std::string, std::string> meta = loaded.metadata;
+    meta["arch"] = arch;
+    meta["num_classes"] = std::to_string(model.num_classes());
+    std::string fc;
+    for (int c : req.classes) fc += (fc.empty() ? "" : ",") + std::to_string(c);
+    meta["forgotten_classes"] = fc;
+    meta["unlearn_method"] = method;
+    meta["unlearn_config_hash"] = rep.config_hash;
+    const std::string json = rep.to_json();
+    r.model->save_safetensors(out, meta);  // atomic (temp + rename)
+    write_file_atomic(out + ".report.json", json.data(), json.size());
+    std::printf("wrote %s and %s.report.json\n", out.c_str(), out.c_str());
+    return 0;
+}
+
+int run_methods(int argc, char** argv) {
+    bool verbose = false;
+    for (int i = first_option(argc, argv, "methods"); i < argc; ++i) {
+        const std::string arg = argv[i];
+        if (arg == "-v" || arg == "--verbose")
+            verbose = true;
+        else if (arg == "--help" || arg == "-h") {
+            std::fputs("usage: oblivio methods [-v]\n", stdout);
+            return 0;
+        } else
+            return fail("unknown option '" + arg + "' for oblivio methods (see --help)");
+    }
+    for (const MethodInfo& m : methods()) {
+        std::printf("%-18s %s\n", m.name.c_str(), m.summary.c_str());
+        if (!verbose) continue;
+        for (const FieldInfo& f : m.fields)
+            std::printf("    %-16s %-6s %-10s %s%s\n", f.name.c_str(), f.type.c_str(),
+                        f.value.c_str(), f.doc.c_str(),
+                        f.range.empty() ? "" : (" (" + f.range + ")").c_str());
+    }
+    return 0;
+}
+
+}  // namespace
+
+int cmd_forget(int argc, char** argv) {
+    try {
+        return run_forget_cmd(argc, argv);
+    } catch (const std::exception& e) {
+        return fail(e.what());
+    }
+}
+
+int cmd_methods(int argc, char** argv) {
+    try {
+        return run_methods(argc, argv);
+    } catch (const std::exception& e) {
+        return fail(e.what());
+    }
+}
+
+}  // namespace obl::cli

@@ -1,0 +1,313 @@
+// The forget driver (unlearn/forget.h): split -> synthetic sampling -> method + data-free monitor
+// -> reassembled classifier + report.
+#include "unlearn/forget.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+
+#include "data/loader.h"
+#include "data/transforms.h"
+#include "kernels/common/check.h"
+#include "models/split.h"
+#include "nn/autograd.h"
+#include "nn/io/json.h"
+#include "nn/ops.h"
+#include "unlearn/methods.h"
+#include "unlearn/train_loop.h"
+
+namespace obl {
+
+namespace {
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+std::string num(double v) {
+    if (!std::isfinite(v)) return "null";
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%.6g", v);
+    return buf;
+}
+
+template <class T>
+std::string int_list(const std::vector<T>& v) {
+    std::string s = "[";
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? ", " : "") + std::to_string(v[i]);
+    return s + "]";
+}
+
+std::string stats_json(const SelectionStats& s) {
+    return "{\"epoch\": " + std::to_string(s.epoch) +
+           ", \"forget_agreement\": " + num(s.forget_agreement) +
+           ", \"confident_forget_agreement\": " + num(s.confident_agreement) +
+           ", \"margin\": " + num(s.margin) + ", \"retain_agreement\": " + num(s.retain_agreement) +
+           ", \"forgotten\": " + (s.forgotten ? "true" : "false") +
+           ", \"admissible\": " + (s.admissible ? "true" : "false") + "}";
+}
+
+std::string accuracy_json(const HeadAccuracy& a) {
+    std::string per = "[";
+    for (size_t c = 0; c < a.count.size(); ++c)
+        per += (c ? ", " : "") +
+               num(a.count[c] ? static_cast<double>(a.correct[c]) / static_cast<double>(a.count[c])
+                              : 0.0);
+    per += "]";
+    return "{\"forget\": " + num(a.forget) + ", \"retain\": " + num(a.retain) +
+           ", \"per_class\": " + per + ", \"correct\": " + int_list(a.correct) +
+           ", \"count\": " + int_list(a.count) + "}";
+}
+
+std::shared_ptr<Classifier> clone_classifier(const Classifier& c) {
+    std::unique_ptr<Module> m = c.clone();
+    auto* p = dynamic_cast<Classifier*>(m.get());
+    OBL_CHECK(p != nullptr, "forget: Classifier::clone did not return a Classifier");
+    m.release();
+    return std::shared_ptr<Classifier>(p);
+}
+
+}  // namespace
+
+RealEmbeddings embed_real(Module& body, std::shared_ptr<const Dataset> images, int64_t input_size,
+                          const std::vector<float>& mean, const std::vector<float>& stddev,
+                          Device device, const std::string& name) {
+    const Shape sample = images->sample_shape();
+    OBL_CHECK(sample.size() == 3 && sample[0] == 3, "forget: evaluation images must be (3, H, W); ",
+              name, " samples are ", sample.str());
+    std::vector<TransformPtr> transforms;
+    if (sample[1] != input_size || sample[2] != input_size)
+        transforms.push_back(resize(input_size, input_size, InterpMode::Bilinear));
+    transforms.push_back(normalize(mean, stddev));
+    LoaderOptions options;
+    options.batch_size = 256;
+    options.shuffle = false;
+    options.num_workers = 1;
+    options.transforms = std::make_shared<Compose>(transforms);
+    DataLoader loader(images, options);
+    const bool was_training = body.is_training();
+    body.train(false);
+    NoGradGuard no_grad;
+    std::vector<float> z;
+    std::vector<int64_t> y;
+    Shape emb;
+    loader.start_epoch(0);
+    Batch b;
+    while (loader.next(b)) {
+        const Tensor e = body.forward(b.x.to(device)).detach().to(Device::cpu());
+        emb = e.shape();
+        const std::vector<float> v = e.to_vector<float>();
+        z.insert(z.end(), v.begin(), v.end());
+        const std::vector<int64_t> l = b.y.to_vector<int64_t>();
+        y.insert(y.end(), l.begin(), l.end());
+    }
+    body.train(was_training);
+    OBL_CHECK(!y.empty(), "forget: evaluation set ", name, " is empty");
+    Shape full = emb;
+    full[0] = static_cast<int64_t>(y.size());
+    const int64_t n = static_cast<int64_t>(y.size());
+    RealEmbeddings r;
+    r.data = std::make_shared<TensorDataset>(
+        Tensor::from_vector(z, full), Tensor::from_vector(y, Shape{n}), images->num_classes());
+    r.dataset = name;
+    return r;
+}
+
+HeadAccuracy evaluate_head(Module& head, const TensorDataset& embeddings,
+                           const std::vector<int>& forget_classes, Device device) {
+    const int k = embeddings.num_classes();
+    HeadAccuracy a;
+    a.correct.assign(static_cast<size_t>(k), 0);
+    a.count.assign(static_cast<size_t>(k), 0);
+    const bool was_training = head.is_training();
+    head.train(false);
+    for_each_prediction(head, embeddings, 1024, device, [&](const Batch& b, const Tensor& logits) {
+        const std::vector<int64_t> pred = argmax(logits, 1).to_vector<int64_t>();
+        const std::vector<int64_t> y = b.y.to(Device::cpu()).to_vector<int64_t>();
+        for (size_t i = 0; i < y.size(); ++i) {
+            a.count[static_cast<size_t>(y[i])] += 1;
+            a.correct[static_cast<size_t>(y[i])] += pred[i] == y[i];
+        }
+    });
+    head.train(was_training);
+    int64_t fc = 0, fn = 0, rc = 0, rn = 0;
+    for (int c = 0; c < k; ++c) {
+        const bool f =
+            std::find(forget_classes.begin(), forget_classes.end(), c) != forget_classes.end();
+        (f ? fc : rc) += a.correct[static_cast<size_t>(c)];
+        (f ? fn : rn) += a.count[static_cast<size_t>(c)];
+    }
+    a.forget = fn ? static_cast<double>(fc) / static_cast<double>(fn) : 0.0;
+    a.retain = rn ? static_cast<double>(rc) / static_cast<double>(rn) : 0.0;
+    return a;
+}
+
+void check_forget_request(const Classifier& original, const ForgetRequest& req) {
+    find_method(req.method).resolve(req.overrides);
+    check_config(req.selection, "selection");
+    check_sampler_config(req.sampler);
+    UnlearnData probe;
+    probe.num_classes = original.num_classes();
+    probe.forget_classes = req.classes;
+    probe.forget = probe.retain = std::make_shared<TensorDataset>(
+        Tensor::zeros(Shape{1, 1}), Tensor::zeros(Shape{1}, DType::I64), original.num_classes());
+    check_unlearn_data(probe);  // classes in range, no duplicates, not all
+    original.resolve(req.cut);  // unknown split point -> obl::Error listing the valid ones
+}
+
+RealEmbeddings embed_at_cut(const Classifier& model, const Shape& input_shape,
+                            const std::string& cut, std::shared_ptr<const Dataset> images,
+                            const std::vector<float>& mean, const std::vector<float>& stddev,
+                            Device device, const std::string& name) {
+    std::shared_ptr<Classifier> work = clone_classifier(model);
+    work->to(device);
+    work->train(false);
+    Split sp = split(*work, cut, input_shape);
+    return embed_real(*sp.body, std::move(images), input_shape[1], mean, stddev, device, name);
+}
+
+ForgetResult run_forget(const Classifier& original, const Shape& input_shape,
+                        const ForgetRequest& req,
+                        const std::shared_ptr<TensorDataset>& eval_embeddings,
+                        const std::string& eval_name) {
+    const MethodInfo& method = find_method(req.method);
+    ForgetReport rep;
+    rep.config = method.resolve(req.overrides);  // validates the --set values
+    rep.config_hash = config_hash(method.name, rep.config);
+    rep.arch = original.arch();
+    rep.method = method.name;
+    rep.cut = req.cut;
+    rep.classes = req.classes;
+    rep.seed = req.seed;
+    rep.sampler = req.sampler;
+    rep.selection = req.selection;
+    check_config(req.selection, "selection");
+    check_forget_request(original, req);
+
+    // Work on a copy: the caller's model is never touched.
+    std::shared_ptr<Classifier> work = clone_classifier(original);
+    work->to(req.device);
+    work->train(false);
+    Split sp = split(*work, req.cut, input_shape);
+    rep.cut_stage = sp.point;
+
+    std::shared_ptr<TensorDataset> eval_data = eval_embeddings;
+    if (eval_data) {
+        OBL_CHECK(eval_data->num_classes() == original.num_classes(), "forget: ", eval_name,
+                  " has ", eval_data->num_classes(), " classes but the model has ",
+                  original.num_classes());
+        rep.has_eval = true;
+        rep.eval_dataset = eval_name;
+        rep.before = evaluate_head(*sp.head, *eval_data, req.classes, req.device);
+    }
+
+    // Synthetic training set (source-free) from the head, labelled by its argmax.
+    auto t_sample = std::chrono::steady_clock::now();
+    SyntheticSet set = sample_embeddings(*sp.head, sp.embedding_shape, req.sampler, req.seed);
+    rep.sample_stats = set.stats;
+    ClassSplit cs = split_by_classes(as_dataset(set), req.classes);
+    UnlearnData data;
+    data.forget = cs.forget;
+    data.retain = cs.retain;
+    data.num_classes = original.num_classes();
+    data.forget_classes = req.classes;
+    SelectionMonitor monitor(*sp.head, sp.embedding_shape, req.classes, req.sampler, req.seed,
+                             req.selection);
+    rep.sampling_seconds = seconds_since(t_sample);
+    rep.original = monitor.original();
+
+    // The method, with the data-free monitor.
+    RunContext ctx;
+    ctx.seed = req.seed;
+    double monitor_seconds = 0;
+    ctx.on_epoch_end = [&](int, const EpochStats& s) { rep.epochs.push_back(s); };
+    ctx.monitor = [&](int epoch, Module& model) {
+        const auto t = std::chrono::steady_clock::now();
+        const bool stop = monitor.on_epoch(epoch, model);
+        monitor_seconds += seconds_since(t);
+        const SelectionStats& s = monitor.history().back();
+        if (req.progress) {
+            char line[256];
+            const double loss = rep.epochs.empty() ? 0.0 : rep.epochs.back().loss;
+            std::snprintf(line, sizeof(line),
+                          "epoch %d  loss %.4f  synF %.3f  synFconf %.3f  margin %+.2f  synR "
+                          "%.3f%s",
+                          epoch, loss, s.forget_agreement, s.confident_agreement, s.margin,
+                          s.retain_agreement, stop ? "  -> stop" : "");
+            req.progress(line);
+        }
+        return stop;
+    };
+    auto t_train = std::chrono::steady_clock::now();
+    std::unique_ptr<Module> trained = method.run(*sp.head, data, req.overrides, ctx);
+    std::unique_ptr<Module> selected = monitor.finish(std::move(trained));
+    rep.training_seconds = seconds_since(t_train) - monitor_seconds;
+    rep.selection_seconds = monitor_seconds;
+    rep.selection_history = monitor.history();
+    rep.selected = monitor.selected();
+    rep.stop_reason = monitor.stop_reason();
+
+    // Reassemble: the selected head's state into the working copy's head stages.
+    sp.head->load_state_dict(selected->state_dict(), true);
+    if (eval_data) rep.after = evaluate_head(*sp.head, *eval_data, req.classes, req.device);
+    work->to(Device::cpu());
+    work->train(false);
+    ForgetResult result;
+    result.model = work;
+    result.report = std::move(rep);
+    return result;
+}
+
+std::string ForgetReport::to_json() const {
+    std::ostringstream o;
+    o << "{\n  \"arch\": " << json::quote(arch) << ",\n  \"method\": " << json::quote(method)
+      << ",\n  \"classes\": " << int_list(classes) << ",\n  \"cut\": " << json::quote(cut)
+      << ",\n  \"cut_stage\": " << json::quote(cut_stage) << ",\n  \"seed\": " << seed
+      << ",\n  \"config_hash\": " << json::quote(config_hash) << ",\n  \"config\": {";
+    for (size_t i = 0; i < config.size(); ++i)
+        o << (i ? ", " : "") << json::quote(config[i].name) << ": " << json::quote(config[i].value);
+    o << "},\n  \"sampler\": {\"distribution\": "
+      << json::quote(synth_distribution_name(sampler.distribution))
+      << ", \"sigma\": " << num(sampler.sigma) << ", \"per_class\": " << sampler.per_class
+      << ", \"path\": " << json::quote(sample_stats.path) << ", \"draws\": " << sample_stats.draws
+      << ", \"targeted_draws\": " << sample_stats.targeted_draws
+      << ", \"acceptance_rate\": " << num(sample_stats.acceptance_rate()) << ", \"classes\": [";
+    for (size_t c = 0; c < sample_stats.classes.size(); ++c) {
+        const ClassSampleStats& s = sample_stats.classes[c];
+        o << (c ? ", " : "") << "{\"class\": " << c << ", \"quota\": " << s.quota
+          << ", \"hits\": " << s.hits << ", \"accepted\": " << s.accepted
+          << ", \"hit_rate\": " << num(sample_stats.hit_rate(static_cast<int>(c)))
+          << ", \"targeted_draws\": " << s.targeted_draws
+          << ", \"targeted_accepted\": " << s.targeted_accepted << "}";
+    }
+    o << "]},\n  \"selection\": {\"per_class\": " << selection.per_class
+      << ", \"confident_share\": " << num(selection.confident_share)
+      << ", \"margin_threshold\": " << num(selection.margin_threshold)
+      << ", \"tau_f\": " << num(selection.tau_f) << ", \"tau_r\": " << num(selection.tau_r)
+      << "},\n  \"stop_reason\": " << json::quote(stop_reason)
+      << ",\n  \"synthetic_original\": " << stats_json(original)
+      << ",\n  \"synthetic_selected\": " << stats_json(selected) << ",\n  \"epochs\": [";
+    for (size_t i = 0; i < epochs.size(); ++i) {
+        const EpochStats& e = epochs[i];
+        o << (i ? "," : "") << "\n    {\"epoch\": " << e.epoch << ", \"loss\": " << num(e.loss)
+          << ", \"steps\": " << e.steps << ", \"seconds\": " << num(e.seconds);
+        for (const SelectionStats& s : selection_history)
+            if (s.epoch == e.epoch) o << ", \"synthetic\": " << stats_json(s);
+        o << "}";
+    }
+    o << "],\n  \"epochs_run\": " << epochs.size() << ",\n  \"selected_epoch\": " << selected.epoch
+      << ",\n  \"wall_seconds\": {\"sampling\": " << num(sampling_seconds)
+      << ", \"training\": " << num(training_seconds)
+      << ", \"selection\": " << num(selection_seconds) << "}";
+    if (has_eval)
+        o << ",\n  \"eval\": {\"dataset\": " << json::quote(eval_dataset)
+          << ", \"before\": " << accuracy_json(before) << ", \"after\": " << accuracy_json(after)
+          << "}";
+    o << "\n}\n";
+    return o.str();
+}
+
+}  // namespace obl
