@@ -10,6 +10,7 @@
 #pragma once
 
 #include <functional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,9 @@ struct OpCase {
     // Optional: nudges drawn values away from kinks (relu at 0, max ties, ...), per input.
     std::function<void(std::vector<double>& values, size_t input)> avoid_kinks;
 };
+
+// gtest prints a row by its name (ctest lists parameterised tests with their printed parameter).
+inline void PrintTo(const OpCase& c, std::ostream* os) { *os << c.name; }
 
 // One function per family, each defined in tests/kernels/op_cases_<family>.cpp.
 std::vector<OpCase> elementwise_cases();

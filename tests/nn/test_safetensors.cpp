@@ -172,6 +172,8 @@ std::vector<Malformed> malformed_files() {
     };
 }
 
+void PrintTo(const Malformed& m, std::ostream* os) { *os << m.name; }
+
 class MalformedSafetensors : public ::testing::TestWithParam<Malformed> {};
 
 TEST_P(MalformedSafetensors, RejectedWithSpecificMessage) {
