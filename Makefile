@@ -32,7 +32,7 @@ build: deps
 	@cmake --build $(BUILD) -j $(JOBS)
 
 test: build
-	cd $(BUILD) && ctest -L "cpu|gpu" -j $(JOBS) --output-on-failure --timeout 1500
+	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure --timeout 1500
 
 demo: build
 	./$(BUILD)/oblivio selfcheck
@@ -46,7 +46,7 @@ bench: deps
 sanitize: deps
 	@cmake -S . -B $(SAN) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DOBL_CUDA=OFF -DOBL_SANITIZE=ON -DOBL_BUILD_BENCH=OFF > $(SAN).configure.log 2>&1 || (cat $(SAN).configure.log; exit 1)
 	@cmake --build $(SAN) -j $(JOBS)
-	cd $(SAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest -L cpu -LE slow -j $(JOBS) --output-on-failure
+	cd $(SAN) && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 ctest -LE "gpu|slow" -j $(JOBS) --output-on-failure
 
 parity: build
 	/usr/bin/python3 tools/parity.py --bin $(BUILD)/tests/obl_tests

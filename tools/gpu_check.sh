@@ -37,7 +37,7 @@ nvidia-smi > "$OUT/nvidia-smi.txt" 2>&1
 
 (cd build-gpu && ctest -L gpu -j 4 --output-on-failure) > "$OUT/ctest_gpu.log" 2>&1
 gpu_rc=$?
-(cd build-gpu && OBL_TEST_DEVICE=cuda ctest -L cpu -LE slow -j 4 --output-on-failure) \
+(cd build-gpu && OBL_TEST_DEVICE=cuda ctest -L "cpu|golden" -j 4 --output-on-failure) \
   > "$OUT/ctest_cpu_on_cuda.log" 2>&1
 cpu_on_cuda_rc=$?
 ./build-gpu/bench/obl_bench --benchmark_filter='cuda' --benchmark_repetitions=3 \
