@@ -200,7 +200,6 @@ const bool registered = [] {
         benchmark::RegisterBenchmark(("BM_gemm/cuda/cublas/" + dims).c_str(),
                                      [=](benchmark::State& st) { bench_cublas(st, m, k, n, tb); })
             ->UseManualTime()
-            ->UseRealTime()
             ->Unit(benchmark::kMicrosecond);
 #endif
     }
