@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "data/catalog.h"
+#include "experiments/cli_util.h"
 #include "models/zoo.h"
 #include "nn/cuda_context.h"
 #include "nn/io/atomic_file.h"
@@ -42,26 +43,6 @@ constexpr const char* kForgetUsage =
     "  --eval-dataset NAME     report real test accuracy before/after (never used to select)\n"
     "  --eval-root DIR\n"
     "  --device D              cpu | cuda (default cpu)\n";
-
-int first_option(int argc, char** argv, const char* command) {
-    return argc > 1 && std::string(argv[1]) == command ? 2 : 1;
-}
-
-int fail(const std::string& msg) {
-    std::string line = msg;
-    for (char& c : line)
-        if (c == '\n' || c == '\r') c = ' ';
-    std::fprintf(stderr, "error: %s\n", line.c_str());
-    return 2;
-}
-
-bool parse_int(const std::string& s, int64_t lo, int64_t hi, int64_t& out) {
-    char* end = nullptr;
-    const long long v = std::strtoll(s.c_str(), &end, 10);
-    if (s.empty() || *end != '\0' || v < lo || v > hi) return false;
-    out = v;
-    return true;
-}
 
 bool same_file(const std::string& a, const std::string& b) {
     std::error_code ec;

@@ -2,8 +2,6 @@
 // points. `oblivio eval`: top-1 and per-class accuracy of a safetensors checkpoint on a dataset
 // (inputs scaled to [0, 1], resized to the model's input size when they differ, normalised with
 // the zoo entry's mean/std), with a progress bar on stderr.
-#include "experiments/commands.h"
-
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -16,6 +14,8 @@
 #include "data/catalog.h"
 #include "data/loader.h"
 #include "data/transforms.h"
+#include "experiments/cli_util.h"
+#include "experiments/commands.h"
 #include "models/zoo.h"
 #include "nn/autograd.h"
 #include "nn/cuda_context.h"
@@ -46,29 +46,6 @@ constexpr const char* kEvalUsage =
     "  --batch N        batch size (default 256)\n"
     "  --device D       cpu | cuda (default cpu)\n"
     "  --help           this text\n";
-
-// Index of the first option: argv[0] is the command name (experiments/commands.h: main passes
-// argv + 1); argv = {program, command, ...} is accepted too.
-int first_option(int argc, char** argv, const char* command) {
-    return argc > 1 && std::string(argv[1]) == command ? 2 : 1;
-}
-
-// Prints "error: <msg>" on one line and returns the usage/bad-data status.
-int fail(const std::string& msg) {
-    std::string line = msg;
-    for (char& c : line)
-        if (c == '\n' || c == '\r') c = ' ';
-    std::fprintf(stderr, "error: %s\n", line.c_str());
-    return 2;
-}
-
-bool parse_int(const std::string& s, int64_t lo, int64_t hi, int64_t& out) {
-    char* end = nullptr;
-    const long long v = std::strtoll(s.c_str(), &end, 10);
-    if (s.empty() || *end != '\0' || v < lo || v > hi) return false;
-    out = v;
-    return true;
-}
 
 // 11689512 -> "11,689,512".
 std::string grouped(int64_t v) {
