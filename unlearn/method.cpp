@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "nn/io/hash.h"
+
 namespace obl {
 
 void check_unlearn_data(const UnlearnData& data) {
@@ -75,8 +77,15 @@ bool whole(const char* begin, const char* end) { return end != begin && *end == 
 
 }  // namespace
 
-std::string format_field(float v) { return std::isfinite(v) ? shortest(v, 9) : std::to_string(v); }
+// Whole numbers below 1e15 print as integers ("180", not "1.8e+02"); others as shortest().
+std::string format_field(float v) {
+    if (std::isfinite(v) && v == std::trunc(v) && std::fabs(v) < 1e15f)
+        return format_field(static_cast<int64_t>(v));
+    return std::isfinite(v) ? shortest(v, 9) : std::to_string(v);
+}
 std::string format_field(double v) {
+    if (std::isfinite(v) && v == std::trunc(v) && std::fabs(v) < 1e15)
+        return format_field(static_cast<int64_t>(v));
     return std::isfinite(v) ? shortest(v, 17) : std::to_string(v);
 }
 
@@ -129,31 +138,54 @@ bool parse_field(const std::string& text, float* out) {
     return true;
 }
 
+bool parse_field(const std::string& text, std::string* out) {
+    *out = text;
+    return true;
+}
+
+std::string format_field(const std::vector<int>& v) {
+    std::string s;
+    for (size_t i = 0; i < v.size(); ++i) s += (i ? "," : "") + std::to_string(v[i]);
+    return s;
+}
+
+bool parse_field(const std::string& text, std::vector<int>* out) {
+    std::string t;
+    for (char c : text)
+        if (c != ' ' && c != '[' && c != ']') t += c;
+    std::vector<int> v;
+    size_t start = 0;
+    while (start < t.size()) {
+        size_t comma = t.find(',', start);
+        if (comma == std::string::npos) comma = t.size();
+        if (comma + 1 == t.size()) return false;  // trailing comma
+        int x = 0;
+        if (!parse_field(t.substr(start, comma - start), &x)) return false;
+        v.push_back(x);
+        start = comma + 1;
+    }
+    *out = std::move(v);
+    return true;
+}
+
 void throw_bad_value(const std::string& method, const std::string& key, const std::string& value,
                      const char* type, const FieldRange& range) {
     const bool is_bool = std::string(type) == "bool";
+    const bool is_list = std::string(type) == "int list";
     OBL_THROW("method '", method, "': bad value '", value, "' for '", key, "' (expected ",
-              is_bool ? "true/false" : std::string("a finite ") + type,
+              is_bool   ? std::string("true/false")
+              : is_list ? std::string("comma-separated integers")
+                        : std::string("a finite ") + type,
               is_bool || range.describe() == "any" ? std::string() : ", " + range.describe(), ")");
 }
 
 }  // namespace detail
 
 std::string config_hash(const std::string& method, const std::vector<FieldInfo>& resolved) {
-    uint64_t h = 0xcbf29ce484222325ull;  // FNV-1a 64
-    auto feed = [&h](const std::string& s) {
-        for (unsigned char c : s) {
-            h ^= c;
-            h *= 0x100000001b3ull;
-        }
-        h ^= 0x0a;  // a separator no name or value contains
-        h *= 0x100000001b3ull;
-    };
-    feed(method);
-    for (const FieldInfo& f : resolved) feed(f.name + "=" + f.value);
-    char buf[17];
-    std::snprintf(buf, sizeof(buf), "%016llx", static_cast<unsigned long long>(h));
-    return buf;
+    // Each piece followed by '\n', a separator no name or value contains.
+    uint64_t h = fnv1a(method + "\n");
+    for (const FieldInfo& f : resolved) h = fnv1a(f.name + "=" + f.value + "\n", h);
+    return hex16(h);
 }
 
 }  // namespace obl

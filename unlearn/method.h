@@ -22,7 +22,8 @@
 // YAML (unknown key -> obl::Error listing the valid keys; NaN, a negative epoch count or any value
 // outside the field's range -> obl::Error naming the key and the value), validation of a config
 // built in code, the `oblivio methods -v` listing (name, type, default, doc) and the config hash.
-// Field types: bool, int, int64_t, float, double.
+// Field types: bool, int, int64_t, float, double, std::string (free text; a range does not apply)
+// and std::vector<int> (a list of integers, written "3,5"; empty = "").
 #pragma once
 
 #include <cmath>
@@ -124,6 +125,8 @@ constexpr const char* field_type_name() {
     if constexpr (std::is_same_v<T, int64_t>) return "int64";
     if constexpr (std::is_same_v<T, float>) return "float";
     if constexpr (std::is_same_v<T, double>) return "double";
+    if constexpr (std::is_same_v<T, std::string>) return "string";
+    if constexpr (std::is_same_v<T, std::vector<int>>) return "int list";
 }
 
 // Canonical text of a value (floats: the shortest decimal that parses back exactly).
@@ -132,6 +135,8 @@ std::string format_field(int64_t v);
 std::string format_field(float v);
 std::string format_field(double v);
 inline std::string format_field(int v) { return format_field(static_cast<int64_t>(v)); }
+inline std::string format_field(const std::string& v) { return v; }
+std::string format_field(const std::vector<int>& v);  // 3,5
 
 // Parse `text` into *out; false when it is not a (finite) value of the type.
 bool parse_field(const std::string& text, bool* out);
@@ -139,11 +144,17 @@ bool parse_field(const std::string& text, int* out);
 bool parse_field(const std::string& text, int64_t* out);
 bool parse_field(const std::string& text, float* out);
 bool parse_field(const std::string& text, double* out);
+bool parse_field(const std::string& text, std::string* out);       // any text
+bool parse_field(const std::string& text, std::vector<int>* out);  // "3,5", "[3, 5]", ""
 
 // Whether a value is acceptable: finite and inside the range (bools always are).
 template <class T>
 bool field_ok(const T& v, const FieldRange& r) {
-    if constexpr (std::is_same_v<T, bool>) {
+    if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, std::string>) {
+        return true;
+    } else if constexpr (std::is_same_v<T, std::vector<int>>) {
+        for (int x : v)
+            if (!r.contains(static_cast<double>(x))) return false;
         return true;
     } else {
         const double d = static_cast<double>(v);
@@ -165,7 +176,9 @@ std::vector<FieldInfo> describe_fields(Config cfg) {
                     const FieldRange& range = kAnyValue) {
         using T = std::decay_t<decltype(value)>;
         out.push_back({name, detail::field_type_name<T>(), detail::format_field(value), doc,
-                       std::is_same_v<T, bool> ? std::string() : range.describe()});
+                       (std::is_same_v<T, bool> || std::is_same_v<T, std::string>)
+                           ? std::string()
+                           : range.describe()});
     });
     return out;
 }

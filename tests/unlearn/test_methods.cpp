@@ -578,6 +578,36 @@ TEST(MethodConfig, KeyValueParsing) {
     EXPECT_THROW(parse_key_value("=1"), Error);
 }
 
+// String and integer-list fields (training recipes, experiment files use them).
+struct TextFieldsConfig {
+    std::string schedule = "cosine";
+    std::vector<int> classes;
+};
+template <class V>
+void fields(TextFieldsConfig& c, V&& v) {
+    v("schedule", c.schedule, "a name");
+    v("classes", c.classes, "a class list", kNonNegative);
+}
+
+TEST(MethodConfig, StringAndIntListFields) {
+    TextFieldsConfig c =
+        config_from<TextFieldsConfig>("recipe", {{"schedule", "step"}, {"classes", "[3, 5]"}});
+    EXPECT_EQ(c.schedule, "step");
+    EXPECT_EQ(c.classes, (std::vector<int>{3, 5}));
+    set_field(c, "recipe", "classes", "");
+    EXPECT_TRUE(c.classes.empty());
+    const std::vector<FieldInfo> info =
+        describe_fields(config_from<TextFieldsConfig>("recipe", {{"classes", "1,2"}}));
+    EXPECT_EQ(info[0].type, "string");
+    EXPECT_EQ(info[1].type, "int list");
+    EXPECT_EQ(info[1].value, "1,2");
+    EXPECT_EQ(info[1].range, ">= 0");
+    EXPECT_THAT(error_of([&] { set_field(c, "recipe", "classes", "3,x"); }),
+                HasSubstr("comma-separated integers"));
+    EXPECT_THAT(error_of([&] { set_field(c, "recipe", "classes", "3,"); }), HasSubstr("'3,'"));
+    EXPECT_THAT(error_of([&] { set_field(c, "recipe", "classes", "-1"); }), HasSubstr(">= 0"));
+}
+
 TEST(UnlearnRequest, InvalidRequestsAreRejected) {
     const auto all = blobs(8, 1);
     UnlearnData d = request(all, {1});
