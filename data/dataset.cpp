@@ -79,4 +79,36 @@ ClassSplit split_by_classes(std::shared_ptr<const Dataset> base,
     return s;
 }
 
+TrainValSplit split_train_val(std::shared_ptr<const Dataset> base, int64_t val_per_class) {
+    OBL_CHECK(base != nullptr, "split_train_val: base dataset is null");
+    OBL_CHECK(val_per_class >= 0, "split_train_val: val_per_class is ", val_per_class,
+              ", must be >= 0");
+    const int k = base->num_classes();
+    const std::vector<int64_t> labels = base->labels();
+    std::vector<int64_t> count(static_cast<size_t>(k), 0);
+    for (int64_t y : labels) ++count[static_cast<size_t>(y)];
+    for (int c = 0; c < k; ++c) {
+        OBL_CHECK(count[static_cast<size_t>(c)] > val_per_class, "split_train_val: class ", c,
+                  " has ", count[static_cast<size_t>(c)], " samples, need more than ",
+                  val_per_class, " to hold ", val_per_class, " out for validation");
+    }
+    // Walk backwards so the last val_per_class of each class go to val.
+    std::vector<int64_t> taken(static_cast<size_t>(k), 0);
+    std::vector<char> is_val(labels.size(), 0);
+    for (size_t i = labels.size(); i-- > 0;) {
+        int64_t& t = taken[static_cast<size_t>(labels[i])];
+        if (t < val_per_class) {
+            is_val[i] = 1;
+            ++t;
+        }
+    }
+    std::vector<int64_t> train, val;
+    for (size_t i = 0; i < labels.size(); ++i)
+        (is_val[i] ? val : train).push_back(static_cast<int64_t>(i));
+    TrainValSplit s;
+    s.train = std::make_shared<SubsetDataset>(base, std::move(train));
+    s.val = std::make_shared<SubsetDataset>(std::move(base), std::move(val));
+    return s;
+}
+
 }  // namespace obl

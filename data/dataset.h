@@ -102,4 +102,13 @@ struct ClassSplit {
 ClassSplit split_by_classes(std::shared_ptr<const Dataset> base,
                             const std::vector<int>& forget_classes);
 
+// A declared validation split cut from a training set, for model selection that must not look at
+// test data: the LAST `val_per_class` samples of each class (in base index order) form `val`,
+// every other sample `train`. Deterministic, no randomness: the same base gives the same split.
+// Throws when a class has fewer than val_per_class + 1 samples (train would lose the class).
+struct TrainValSplit {
+    std::shared_ptr<SubsetDataset> train, val;
+};
+TrainValSplit split_train_val(std::shared_ptr<const Dataset> base, int64_t val_per_class);
+
 }  // namespace obl
