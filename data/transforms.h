@@ -17,6 +17,13 @@
 //   center_crop(h, w)       top = round((H - h) / 2), left = round((W - w) / 2), rounding half to
 //                           even like Python's round() in torchvision's F.center_crop.
 //   normalize(mean, std)    out[c] = (in[c] - mean[c]) / std[c].
+//   random_rotation(d)      torchvision RandomRotation(d) on tensors (default NEAREST, fill 0):
+//                           angle a ~ U[-d, d] degrees, counter-clockwise about the image centre
+//                           ((W - 1) / 2, (H - 1) / 2); output pixel (x, y), centred as
+//                           (u, v) = (x - (W - 1) / 2, y - (H - 1) / 2), reads the source pixel
+//                           (round(cos a u - sin a v + (W - 1) / 2), round(sin a u + cos a v +
+//                           (H - 1) / 2)) (round half to even, as grid_sample's nearest), 0 when
+//                           it falls outside (functional_tensor.rotate -> _gen_affine_grid).
 //
 // Randomness: sample b of a batch draws from SampleRng(seed, epoch, index[b]), where index[b] is
 // its dataset index. The stream depends on nothing else, so the result does not depend on the
@@ -81,6 +88,10 @@ TransformPtr horizontal_flip(double p = 0.5);
 TransformPtr resize(int64_t height, int64_t width, InterpMode mode = InterpMode::Bilinear);
 TransformPtr center_crop(int64_t height, int64_t width);
 TransformPtr normalize(std::vector<float> mean, std::vector<float> std);
+TransformPtr random_rotation(double degrees);  // degrees in [0, 180]
+
+// The resampling of random_rotation() for a given angle (degrees, counter-clockwise).
+void rotate_image(const Image& in, Image& out, double degrees);
 
 // The resampling used by resize(), for callers with an Image at hand (e.g. ImageFolder's
 // fixed-size loading).

@@ -131,9 +131,10 @@ int run_eval(int argc, char** argv) {
         return fail(model_path + " has " + std::to_string(model.num_classes()) + " classes but " +
                     dataset + " has " + std::to_string(data->num_classes()));
     const Shape sample = data->sample_shape();
-    if (sample.size() != 3 || sample[0] != 3)
-        return fail(arch + " takes 3-channel (3, H, W) images; " + dataset + " samples are " +
-                    sample.str());
+    if (sample.size() != 3 || sample[0] != entry.in_channels)
+        return fail(arch + " takes " + std::to_string(entry.in_channels) + "-channel (" +
+                    std::to_string(entry.in_channels) + ", H, W) images; " + dataset +
+                    " samples are " + sample.str());
 
     std::vector<TransformPtr> transforms;
     if (sample[1] != entry.input_size || sample[2] != entry.input_size)

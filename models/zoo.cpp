@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "models/resnet.h"
+#include "models/small_cnn.h"
 #include "models/swin.h"
 #include "models/vit.h"
 #include "nn/io/safetensors.h"
@@ -15,6 +16,9 @@ namespace {
 
 const std::vector<float> kImagenetMean{0.485f, 0.456f, 0.406f};
 const std::vector<float> kImagenetStd{0.229f, 0.224f, 0.225f};
+// Fashion-MNIST train split, pixels in [0, 1] (`oblivio data info --dataset fmnist`).
+const std::vector<float> kFmnistMean{0.2860f};
+const std::vector<float> kFmnistStd{0.3530f};
 
 ZooEntry cifar_resnet(int depth) {
     return {"cifar_resnet" + std::to_string(depth),
@@ -24,7 +28,8 @@ ZooEntry cifar_resnet(int depth) {
             kImagenetMean,
             kImagenetStd,
             "pre_logits",
-            [depth](int k) { return make_cifar_resnet(depth, k); }};
+            [depth](int k) { return make_cifar_resnet(depth, k); },
+            3};
 }
 
 ZooEntry torchvision_resnet(const std::string& name, const std::string& description,
@@ -44,7 +49,8 @@ ZooEntry torchvision_resnet(const std::string& name, const std::string& descript
                 ResNetConfig ck = c;
                 ck.num_classes = k;
                 return make_resnet(ck);
-            }};
+            },
+            3};
 }
 
 std::vector<ZooEntry> build_table() {
@@ -60,17 +66,24 @@ std::vector<ZooEntry> build_table() {
     t.push_back(torchvision_resnet("resnet50_cifar", "ResNet-50, CIFAR stem (3x3/1, no max-pool)",
                                    B::Bottleneck, {3, 4, 6, 3}, true));
     t.push_back({"vit_b_16", "torchvision ViT-B/16", 224, 1000, kImagenetMean, kImagenetStd,
-                 "pre_logits", [](int k) {
+                 "pre_logits",
+                 [](int k) {
                      VitConfig c;
                      c.num_classes = k;
                      return make_vit(c);
-                 }});
+                 },
+                 3});
     t.push_back({"swin_t", "torchvision Swin-T", 224, 1000, kImagenetMean, kImagenetStd,
-                 "pre_logits", [](int k) {
+                 "pre_logits",
+                 [](int k) {
                      SwinConfig c;
                      c.num_classes = k;
                      return make_swin(c);
-                 }});
+                 },
+                 3});
+    t.push_back({"fmnist_cnn", "small CNN for 1x28x28 Fashion-MNIST (3 conv blocks + fc)", 28, 10,
+                 kFmnistMean, kFmnistStd, "pre_logits", [](int k) { return make_small_cnn(k); },
+                 1});
     return t;
 }
 

@@ -12,10 +12,13 @@
 //   resnet50_cifar  32x32    100      make_resnet (CIFAR stem)
 //   vit_b_16        224      1000     make_vit (models/vit.h)
 //   swin_t          224      1000     make_swin (models/swin.h)
+//   fmnist_cnn      1x28x28  10       make_small_cnn (models/small_cnn.h), grayscale
 //
-// Every entry normalises inputs with the ImageNet statistics mean (0.485, 0.456, 0.406), std
+// Every RGB entry normalises inputs with the ImageNet statistics mean (0.485, 0.456, 0.406), std
 // (0.229, 0.224, 0.225): the shared CIFAR-10 ResNets were trained with them (their README), the
 // torchvision models are, and the models oblivio trains use them too, so one rule fits all.
+// The grayscale fmnist_cnn uses Fashion-MNIST's own statistics, mean 0.2860, std 0.3530 (train
+// split, `oblivio data info --dataset fmnist`).
 // Split points are not duplicated here: they are the built model's stage names and aliases
 // (Classifier::split_points()); the table gives the default one.
 #pragma once
@@ -33,12 +36,16 @@ namespace obl {
 struct ZooEntry {
     std::string name;         // "cifar_resnet20": the --arch value and the weights' 'arch'
     std::string description;  // one line for `oblivio models`
-    int64_t input_size;       // inputs are (3, input_size, input_size)
+    int64_t input_size;       // inputs are (in_channels, input_size, input_size)
     int default_num_classes;  // the class count the entry is normally trained with
     std::vector<float> mean;  // per-channel normalisation of [0, 1] RGB inputs
     std::vector<float> std;
     std::string default_split;  // the split point experiments use unless told otherwise
     std::function<std::shared_ptr<Classifier>(int num_classes)> build;
+    int64_t in_channels = 3;  // 3 (RGB) for every entry but the grayscale ones
+
+    // One input sample's shape: (in_channels, input_size, input_size).
+    Shape input_shape() const { return Shape{in_channels, input_size, input_size}; }
 };
 
 // The table, in the order above.

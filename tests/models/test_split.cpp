@@ -50,6 +50,7 @@ std::vector<SplitCase> split_cases() {
     using B = ResNetConfig::Block;
     std::vector<SplitCase> cases;
     cases.push_back({"cifar_resnet20", [] { return make_model("cifar_resnet20"); }, {3, 32, 32}});
+    cases.push_back({"fmnist_cnn", [] { return make_model("fmnist_cnn"); }, {1, 28, 28}});
     for (int depth : {32, 44, 56})
         cases.push_back({"cifar_resnet" + std::to_string(depth),
                          [depth] {

@@ -14,6 +14,8 @@
 #include <vector>
 
 #include "models/resnet.h"
+#include "models/small_cnn.h"
+#include "models/split.h"
 #include "models/zoo.h"
 #include "nn/io/safetensors.h"
 #include "nn/ops.h"
@@ -67,15 +69,23 @@ TEST(Zoo, TableListsTheArchitecturesInOrder) {
     for (const ZooEntry& e : zoo()) names.push_back(e.name);
     EXPECT_THAT(names, ElementsAre("cifar_resnet20", "cifar_resnet32", "cifar_resnet44",
                                    "cifar_resnet56", "resnet18", "resnet50", "resnet18_cifar",
-                                   "resnet50_cifar", "vit_b_16", "swin_t"));
+                                   "resnet50_cifar", "vit_b_16", "swin_t", "fmnist_cnn"));
     for (const ZooEntry& e : zoo()) {
         SCOPED_TRACE(e.name);
-        EXPECT_EQ(e.input_size, e.name.find("cifar") != std::string::npos ? 32 : 224);
-        // ImageNet statistics everywhere (shared models' README; torchvision).
-        EXPECT_THAT(e.mean, ElementsAre(0.485f, 0.456f, 0.406f));
-        EXPECT_THAT(e.std, ElementsAre(0.229f, 0.224f, 0.225f));
         EXPECT_FALSE(e.description.empty());
         EXPECT_TRUE(e.build);
+        if (e.name == "fmnist_cnn") {
+            // Grayscale 28x28, Fashion-MNIST's own statistics (oblivio data info).
+            EXPECT_EQ(e.input_shape(), (Shape{1, 28, 28}));
+            EXPECT_THAT(e.mean, ElementsAre(0.2860f));
+            EXPECT_THAT(e.std, ElementsAre(0.3530f));
+            continue;
+        }
+        EXPECT_EQ(e.in_channels, 3);
+        EXPECT_EQ(e.input_size, e.name.find("cifar") != std::string::npos ? 32 : 224);
+        // ImageNet statistics for every RGB entry (shared models' README; torchvision).
+        EXPECT_THAT(e.mean, ElementsAre(0.485f, 0.456f, 0.406f));
+        EXPECT_THAT(e.std, ElementsAre(0.229f, 0.224f, 0.225f));
     }
     EXPECT_EQ(zoo_entry("cifar_resnet32").default_num_classes, 10);
     EXPECT_EQ(zoo_entry("resnet18_cifar").default_num_classes, 100);
@@ -293,6 +303,47 @@ TEST(ResNet, CloneIsIndependent) {
     auto* cc = dynamic_cast<Classifier*>(c.get());
     ASSERT_NE(cc, nullptr);
     EXPECT_EQ(stage_names(*cc), stage_names(*m));
+}
+
+// ---- the small grayscale CNN --------------------------------------------------------------------
+
+TEST(SmallCnn, FmnistCnnStagesNamesAndParameterCount) {
+    auto m = make_model("fmnist_cnn");
+    EXPECT_EQ(m->arch(), "fmnist_cnn");
+    EXPECT_EQ(m->num_classes(), 10);
+    // conv 1*32*9 + bn 2*32, conv 32*64*9 + bn 2*64, conv 64*128*9 + bn 2*128, fc 128*10 + 10.
+    EXPECT_EQ(m->num_parameters(), 288 + 64 + 18432 + 128 + 73728 + 256 + 1290);
+    EXPECT_THAT(stage_names(*m), ElementsAre("block1", "block2", "block3", "pool", "fc"));
+    EXPECT_EQ(m->stages()[m->resolve("pre_logits")].name, "fc");
+    EXPECT_EQ(m->stages()[m->resolve("last_block")].name, "block3");
+    const StateDict sd = m->state_dict();
+    EXPECT_EQ(sd.size(), 3u * 6u + 2u);  // conv.weight + 5 BatchNorm tensors per block, fc
+    EXPECT_EQ(sd.at("block1.conv.weight").shape(), (Shape{32, 1, 3, 3}));
+    EXPECT_EQ(sd.at("block3.bn.running_var").shape(), (Shape{128}));
+    EXPECT_EQ(sd.at("fc.weight").shape(), (Shape{10, 128}));
+    EXPECT_EQ(make_small_cnn(10, 3)->arch(), "small_cnn_custom");
+    EXPECT_THAT(error_of([] { make_small_cnn(0); }), HasSubstr("num_classes"));
+}
+
+TEST(SmallCnn, ShapesAndTheSplitInvariantAtEveryPoint) {
+    auto m = make_model("fmnist_cnn", 10);
+    const Tensor x = test::uniform_tensor({2, 1, 28, 28}, -1, 1, 5);
+    NoGradGuard no_grad;
+    const Tensor y = m->forward(x);
+    EXPECT_EQ(y.shape(), (Shape{2, 10}));
+    for (const std::string& point : m->split_points()) {
+        SCOPED_TRACE(point);
+        const Split s = split(*m, point, zoo_entry("fmnist_cnn").input_shape());
+        EXPECT_EQ(s.head->forward(s.body->forward(x)).to_vector<float>(), y.to_vector<float>());
+    }
+    EXPECT_EQ(split(*m, "block2", {1, 28, 28}).embedding_shape, (Shape{32, 14, 14}));
+    EXPECT_EQ(split(*m, "block3", {1, 28, 28}).embedding_shape, (Shape{64, 7, 7}));
+    EXPECT_EQ(split(*m, "pool", {1, 28, 28}).embedding_shape, (Shape{128, 7, 7}));
+    EXPECT_EQ(split(*m, "pre_logits", {1, 28, 28}).embedding_shape, (Shape{128}));
+    // A clone is independent.
+    auto c = m->clone();
+    c->state_dict().at("block2.conv.weight").fill_(0.25);
+    EXPECT_NE(m->state_dict().at("block2.conv.weight").to_vector<float>()[0], 0.25f);
 }
 
 // ---- strict loading -----------------------------------------------------------------------------
