@@ -4,6 +4,7 @@
 // <out>.report.json. `oblivio methods [-v]`: the method table.
 #include "experiments/cmd_forget.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "data/catalog.h"
+#include "data/embed.h"
 #include "experiments/cli_util.h"
 #include "models/zoo.h"
 #include "nn/cuda_context.h"
@@ -37,11 +39,18 @@ constexpr const char* kForgetUsage =
     "  --dist D                gaussian | uniform | laplace (default gaussian)\n"
     "  --seed S                (default 0)\n"
     "  --set key=value         method setting (see oblivio methods -v); select.<key> sets the\n"
-    "                          selection rule (per_class, confident_share, margin_threshold,\n"
+    "                          selection rule (per_class, confident_share, margin_ratio,\n"
     "                          tau_f, tau_r, batch)\n"
     "  --force                 write the model even if retain agreement is below tau_r\n"
-    "  --eval-dataset NAME     report real test accuracy before/after (never used to select)\n"
+    "  --eval-dataset NAME     report real accuracy before/after (never used to select)\n"
     "  --eval-root DIR\n"
+    "  --eval-split S          test (default) | val: the declared validation split, the last\n"
+    "                          --val-per-class (default 500) TRAIN images of each class; use it,\n"
+    "                          never test, to calibrate settings\n"
+    "  --eval-cache DIR        cache the evaluation embeddings there (keyed by the model's\n"
+    "                          weights, cut, dataset and split; reused by later runs)\n"
+    "  --trace                 run the whole epoch budget (same selection), and with --eval-*\n"
+    "                          measure real accuracy after every epoch (report.json 'epochs')\n"
     "  --device D              cpu | cuda (default cpu)\n";
 
 bool same_file(const std::string& a, const std::string& b) {
@@ -50,11 +59,34 @@ bool same_file(const std::string& a, const std::string& b) {
     return std::filesystem::weakly_canonical(a, ec) == std::filesystem::weakly_canonical(b, ec);
 }
 
+// Per-class real accuracy before and after, forget classes marked.
+void print_class_table(const ForgetReport& rep, const std::vector<std::string>& names) {
+    std::printf("\n  %-3s %-14s %9s %9s\n", "", "class", "before", "after");
+    for (size_t c = 0; c < rep.before.count.size(); ++c) {
+        const auto pct = [&](const HeadAccuracy& a) {
+            return a.count[c]
+                       ? 100.0 * static_cast<double>(a.correct[c]) / static_cast<double>(a.count[c])
+                       : 0.0;
+        };
+        const auto listed = [c](const std::vector<int>& v) {
+            return std::find(v.begin(), v.end(), static_cast<int>(c)) != v.end();
+        };
+        const bool forget = listed(rep.classes) || listed(rep.previously_forgotten);
+        const std::string name = c < names.size() ? names[c] : std::to_string(c);
+        std::printf("  %-3s %-14s %8.2f%% %8.2f%%\n", forget ? "[F]" : "",
+                    (std::to_string(c) + " " + name).c_str(), pct(rep.before), pct(rep.after));
+    }
+    std::printf("  %-3s %-14s %8.2f%% %8.2f%%\n  %-3s %-14s %8.2f%% %8.2f%%\n\n", "",
+                "forget (A_f)", 100 * rep.before.forget, 100 * rep.after.forget, "", "retain (A_r)",
+                100 * rep.before.retain, 100 * rep.after.retain);
+}
+
 int run_forget_cmd(int argc, char** argv) {
     std::string model_path, arch, classes_text, method, out, cut = "pre_logits", dist = "gaussian";
     std::string eval_dataset, eval_root, device = "cpu", v;
-    int64_t per_class = 5000, seed = 0;
-    bool force = false;
+    int64_t per_class = 5000, seed = 0, val_per_class = 500;
+    std::string eval_split = "test", eval_cache;
+    bool force = false, trace = false;
     Overrides overrides, select_overrides;
     for (int i = first_option(argc, argv, "forget"); i < argc; ++i) {
         const std::string arg = argv[i];
@@ -99,6 +131,16 @@ int run_forget_cmd(int argc, char** argv) {
             if (!value(eval_dataset)) return fail("--eval-dataset needs a name");
         } else if (arg == "--eval-root") {
             if (!value(eval_root)) return fail("--eval-root needs a directory");
+        } else if (arg == "--eval-split") {
+            if (!value(eval_split) || (eval_split != "test" && eval_split != "val"))
+                return fail("--eval-split must be test or val");
+        } else if (arg == "--val-per-class") {
+            if (!value(v) || !parse_int(v, 1, int64_t(1) << 32, val_per_class))
+                return fail("--val-per-class needs a positive integer");
+        } else if (arg == "--eval-cache") {
+            if (!value(eval_cache)) return fail("--eval-cache needs a directory");
+        } else if (arg == "--trace") {
+            trace = true;
         } else if (arg == "--device") {
             if (!value(device) || (device != "cpu" && device != "cuda"))
                 return fail("--device must be cpu or cuda");
@@ -139,6 +181,7 @@ int run_forget_cmd(int argc, char** argv) {
     for (const auto& [key, text] : select_overrides)
         set_field(req.selection, "selection", key, text);
     req.device = device == "cuda" ? Device::cuda(0) : Device::cpu();
+    req.trace = trace;
     req.progress = [](const std::string& line) {
         std::printf("%s\n", line.c_str());
         std::fflush(stdout);
@@ -146,14 +189,27 @@ int run_forget_cmd(int argc, char** argv) {
     const ZooEntry& entry = zoo_entry(arch);
     const LoadedModel loaded = load_zoo_model(model_path, arch);
     const Classifier& model = *loaded.model;
+    // A model an earlier `oblivio forget` wrote: its classes stay forgotten (sequential request).
+    if (auto it = loaded.metadata.find("forgotten_classes");
+        it != loaded.metadata.end() && !it->second.empty()) {
+        if (!detail::parse_field(it->second, &req.previously_forgotten))
+            return fail(model_path + ": bad 'forgotten_classes' metadata '" + it->second + "'");
+        std::printf("%s already forgot class(es) %s: they stay forgotten\n", model_path.c_str(),
+                    it->second.c_str());
+    }
     std::shared_ptr<const Dataset> images;
     if (!eval_dataset.empty()) {
         if (eval_root.empty()) eval_root = default_dataset_root(eval_dataset);
         if (eval_root.empty())
             return fail("dataset " + eval_dataset + " has no default root: pass --eval-root DIR");
-        images = open_dataset(eval_dataset, eval_root, DataSplit::Test);
+        if (eval_split == "val")
+            images = split_train_val(open_dataset(eval_dataset, eval_root, DataSplit::Train),
+                                     val_per_class)
+                         .val;
+        else
+            images = open_dataset(eval_dataset, eval_root, DataSplit::Test);
     }
-    const Shape input{3, entry.input_size, entry.input_size};
+    const Shape input = entry.input_shape();
     std::shared_ptr<TensorDataset> eval_embeddings;
     check_forget_request(model, req);
     std::printf("forget %s from %s (%s, cut %s) with %s, %lld synthetic draws/class, seed %lld\n",
@@ -161,11 +217,31 @@ int run_forget_cmd(int argc, char** argv) {
                 static_cast<long long>(per_class), static_cast<long long>(seed));
     std::fflush(stdout);
     if (images) {
-        eval_embeddings =
-            embed_at_cut(model, input, cut, images, entry.mean, entry.std, req.device, eval_dataset)
+        const auto compute = [&] {
+            return embed_at_cut(model, input, cut, images, entry.mean, entry.std, req.device,
+                                eval_dataset)
                 .data;
+        };
+        if (eval_cache.empty()) {
+            eval_embeddings = compute();
+        } else {
+            EmbedKey key;
+            key.model_digest = state_digest(model);
+            key.arch = arch;
+            key.cut = cut;
+            key.dataset = eval_dataset;
+            key.split = eval_split;
+            key.val_per_class = eval_split == "val" ? val_per_class : 0;
+            const CachedEmbeddings c = cached_embeddings(
+                eval_cache, key, compute,
+                [](const std::string& w) { std::fprintf(stderr, "warning: %s\n", w.c_str()); });
+            eval_embeddings = c.data;
+            std::printf("evaluation embeddings: %s (%s)\n", c.path.c_str(),
+                        c.hit ? "cached" : "computed and cached");
+        }
     }
-    ForgetResult r = run_forget(model, input, req, eval_embeddings, eval_dataset);
+    ForgetResult r = run_forget(model, input, req, eval_embeddings,
+                                eval_dataset + (eval_split == "val" ? " (val split)" : ""));
     const ForgetReport& rep = r.report;
     std::printf("stop: %s; selected epoch %d of %zu: synF %.3f  margin %+.2f  synR %.3f (%s)\n",
                 rep.stop_reason.c_str(), rep.selected.epoch, rep.epochs.size(),
@@ -174,9 +250,10 @@ int run_forget_cmd(int argc, char** argv) {
     std::printf("time: sampling %.3f s, training %.3f s, selection %.3f s\n", rep.sampling_seconds,
                 rep.training_seconds, rep.selection_seconds);
     if (rep.has_eval)
-        std::printf("real %s test: A_f %.2f%% -> %.2f%%, A_r %.2f%% -> %.2f%%\n",
-                    eval_dataset.c_str(), 100 * rep.before.forget, 100 * rep.after.forget,
-                    100 * rep.before.retain, 100 * rep.after.retain);
+        std::printf("real %s %s: A_f %.2f%% -> %.2f%%, A_r %.2f%% -> %.2f%%\n",
+                    eval_dataset.c_str(), eval_split.c_str(), 100 * rep.before.forget,
+                    100 * rep.after.forget, 100 * rep.before.retain, 100 * rep.after.retain);
+    if (rep.has_eval) print_class_table(rep, images->class_names());
     std::fflush(stdout);
     if (!rep.selected.admissible && !force)
         return fail("retain agreement " + std::to_string(rep.selected.retain_agreement) +
@@ -186,9 +263,9 @@ int run_forget_cmd(int argc, char** argv) {
     std::map<std::string, std::string> meta = loaded.metadata;
     meta["arch"] = arch;
     meta["num_classes"] = std::to_string(model.num_classes());
-    std::string fc;
-    for (int c : req.classes) fc += (fc.empty() ? "" : ",") + std::to_string(c);
-    meta["forgotten_classes"] = fc;
+    std::vector<int> all = req.previously_forgotten;
+    all.insert(all.end(), req.classes.begin(), req.classes.end());
+    meta["forgotten_classes"] = detail::format_field(all);
     meta["unlearn_method"] = method;
     meta["unlearn_config_hash"] = rep.config_hash;
     const std::string json = rep.to_json();

@@ -9,8 +9,8 @@
 #   env: SHARED (default ../shared), CLASSES (default "0 1 2 3 4 5 6 7 8 9"),
 #        MODELS (default "20 32"), LAST_BLOCK (1 = also run the last_block rows, default 1),
 #        EXTRA (extra oblivio forget options, e.g. "--device cuda")
-# Each run pays one real-test embedding pass (~25 s for ResNet-20 on 2 CPU cores); the
-# unlearning itself takes well under a second at pre_logits.
+# Real-test embeddings are computed once per model and cut and cached in $OUT_DIR/cache
+# (oblivio forget --eval-cache); the unlearning itself takes about a second at pre_logits.
 set -euo pipefail
 
 here="$(cd "$(dirname "$0")/.." && pwd)"
@@ -41,7 +41,7 @@ for depth in $models; do
             # shellcheck disable=SC2086
             "$bin" forget --model "$model" --arch "cifar_resnet$depth" --classes "$c" \
                 --method "$method" --cut "$cut" --out "$out" --eval-dataset cifar10 \
-                --eval-root "$data" --force $extra > "$out.log" 2>&1 ||
+                --eval-root "$data" --eval-cache "$out_dir/cache" --force $extra > "$out.log" 2>&1 ||
                 echo "run failed: $out (see $out.log)" >&2
         done
     done
@@ -58,10 +58,10 @@ for path in sorted(glob.glob(os.path.join(sys.argv[1], "*.report.json"))):
     b, a, s = ev["before"], ev["after"], r["synthetic_selected"]
     ok = a["forget"] <= 0.01 and a["retain"] >= b["retain"] - 0.01
     rows.append((r["arch"], r["method"], r["cut"], ",".join(map(str, r["classes"])),
-                 r["stop_reason"], r["selected_epoch"], len(r["epochs"]), s["margin"],
+                 r["stop_reason"], r["selected_epoch"], len(r["epochs"]), s["relative_margin"],
                  s["retain_agreement"], b["forget"], a["forget"], b["retain"], a["retain"],
                  "ok" if ok else "FAIL", "" if s["admissible"] else "below tau_r"))
-print("| arch | method | cut | class | stop | epoch | epochs run | margin | synR | A_f before "
+print("| arch | method | cut | class | stop | epoch | epochs run | rel. margin | synR | A_f before "
       "| A_f after | A_r before | A_r after | bar | note |")
 print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 for r in rows:
@@ -70,4 +70,16 @@ for r in rows:
                                     100 * r[12]) + r[13:]))
 n_ok = sum(1 for r in rows if r[13] == "ok")
 print("\n%d/%d runs meet the bar (A_f <= 1%%, A_r >= original - 1 pt)." % (n_ok, len(rows)))
+groups = {}
+for r in rows:
+    g = groups.setdefault((r[0], r[1], r[2]), [0, 0, 0, 9.0, -9.0])
+    g[0] += 1
+    g[1] += r[13] == "ok"
+    g[2] += r[4] == "forgotten"
+    d = 100 * (r[12] - r[11])
+    g[3], g[4] = min(g[3], d), max(g[4], d)
+print("\n| arch | method | cut | runs | bar met | stopped forgotten | A_r change (pt) |")
+print("|---|---|---|---|---|---|---|")
+for (arch, method, cut), g in sorted(groups.items()):
+    print("| %s | %s | %s | %d | %d | %d | %+.2f .. %+.2f |" % (arch, method, cut, *g))
 EOF

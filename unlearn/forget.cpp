@@ -9,8 +9,7 @@
 #include <cstring>
 #include <sstream>
 
-#include "data/loader.h"
-#include "data/transforms.h"
+#include "data/embed.h"
 #include "kernels/common/check.h"
 #include "models/split.h"
 #include "nn/autograd.h"
@@ -45,9 +44,11 @@ std::string stats_json(const SelectionStats& s) {
     return "{\"epoch\": " + std::to_string(s.epoch) +
            ", \"forget_agreement\": " + num(s.forget_agreement) +
            ", \"confident_forget_agreement\": " + num(s.confident_agreement) +
-           ", \"margin\": " + num(s.margin) + ", \"retain_agreement\": " + num(s.retain_agreement) +
+           ", \"margin\": " + num(s.margin) + ", \"relative_margin\": " + num(s.relative_margin) +
+           ", \"retain_agreement\": " + num(s.retain_agreement) +
            ", \"forgotten\": " + (s.forgotten ? "true" : "false") +
-           ", \"admissible\": " + (s.admissible ? "true" : "false") + "}";
+           ", \"admissible\": " + (s.admissible ? "true" : "false") +
+           ", \"finite\": " + (s.finite ? "true" : "false") + "}";
 }
 
 std::string accuracy_json(const HeadAccuracy& a) {
@@ -72,46 +73,23 @@ std::shared_ptr<Classifier> clone_classifier(const Classifier& c) {
 
 }  // namespace
 
-RealEmbeddings embed_real(Module& body, std::shared_ptr<const Dataset> images, int64_t input_size,
-                          const std::vector<float>& mean, const std::vector<float>& stddev,
-                          Device device, const std::string& name) {
+RealEmbeddings embed_real(Module& body, std::shared_ptr<const Dataset> images,
+                          const Shape& input_shape, const std::vector<float>& mean,
+                          const std::vector<float>& stddev, Device device,
+                          const std::string& name) {
+    OBL_CHECK(input_shape.size() == 3, "forget: input shape must be (C, H, W), got ",
+              input_shape.str());
     const Shape sample = images->sample_shape();
-    OBL_CHECK(sample.size() == 3 && sample[0] == 3, "forget: evaluation images must be (3, H, W); ",
-              name, " samples are ", sample.str());
-    std::vector<TransformPtr> transforms;
-    if (sample[1] != input_size || sample[2] != input_size)
-        transforms.push_back(resize(input_size, input_size, InterpMode::Bilinear));
-    transforms.push_back(normalize(mean, stddev));
-    LoaderOptions options;
-    options.batch_size = 256;
-    options.shuffle = false;
-    options.num_workers = 1;
-    options.transforms = std::make_shared<Compose>(transforms);
-    DataLoader loader(images, options);
-    const bool was_training = body.is_training();
-    body.train(false);
-    NoGradGuard no_grad;
-    std::vector<float> z;
-    std::vector<int64_t> y;
-    Shape emb;
-    loader.start_epoch(0);
-    Batch b;
-    while (loader.next(b)) {
-        const Tensor e = body.forward(b.x.to(device)).detach().to(Device::cpu());
-        emb = e.shape();
-        const std::vector<float> v = e.to_vector<float>();
-        z.insert(z.end(), v.begin(), v.end());
-        const std::vector<int64_t> l = b.y.to_vector<int64_t>();
-        y.insert(y.end(), l.begin(), l.end());
-    }
-    body.train(was_training);
-    OBL_CHECK(!y.empty(), "forget: evaluation set ", name, " is empty");
-    Shape full = emb;
-    full[0] = static_cast<int64_t>(y.size());
-    const int64_t n = static_cast<int64_t>(y.size());
+    OBL_CHECK(sample.size() == 3 && sample[0] == input_shape[0], "forget: the model takes ",
+              input_shape[0], "-channel images; ", name, " samples are ", sample.str());
+    EmbedOptions options;  // data/embed.h: resize, normalise, body forward in eval mode
+    options.input_size = input_shape[1];
+    options.mean = mean;
+    options.std = stddev;
+    options.device = device;
     RealEmbeddings r;
-    r.data = std::make_shared<TensorDataset>(
-        Tensor::from_vector(z, full), Tensor::from_vector(y, Shape{n}), images->num_classes());
+    r.data = embed(body, std::move(images), options);
+    OBL_CHECK(r.data->size() > 0, "forget: evaluation set ", name, " is empty");
     r.dataset = name;
     return r;
 }
@@ -152,6 +130,12 @@ void check_forget_request(const Classifier& original, const ForgetRequest& req) 
     UnlearnData probe;
     probe.num_classes = original.num_classes();
     probe.forget_classes = req.classes;
+    for (int c : req.previously_forgotten) {
+        OBL_CHECK(std::find(req.classes.begin(), req.classes.end(), c) == req.classes.end(),
+                  "class ", c, " was already forgotten by an earlier request (the model's ",
+                  "forgotten_classes metadata)");
+        probe.forget_classes.push_back(c);
+    }
     probe.forget = probe.retain = std::make_shared<TensorDataset>(
         Tensor::zeros(Shape{1, 1}), Tensor::zeros(Shape{1}, DType::I64), original.num_classes());
     check_unlearn_data(probe);  // classes in range, no duplicates, not all
@@ -166,7 +150,7 @@ RealEmbeddings embed_at_cut(const Classifier& model, const Shape& input_shape,
     work->to(device);
     work->train(false);
     Split sp = split(*work, cut, input_shape);
-    return embed_real(*sp.body, std::move(images), input_shape[1], mean, stddev, device, name);
+    return embed_real(*sp.body, std::move(images), input_shape, mean, stddev, device, name);
 }
 
 ForgetResult run_forget(const Classifier& original, const Shape& input_shape,
@@ -181,6 +165,7 @@ ForgetResult run_forget(const Classifier& original, const Shape& input_shape,
     rep.method = method.name;
     rep.cut = req.cut;
     rep.classes = req.classes;
+    rep.previously_forgotten = req.previously_forgotten;
     rep.seed = req.seed;
     rep.sampler = req.sampler;
     rep.selection = req.selection;
@@ -194,6 +179,19 @@ ForgetResult run_forget(const Classifier& original, const Shape& input_shape,
     Split sp = split(*work, req.cut, input_shape);
     rep.cut_stage = sp.point;
 
+    // Every class that must end up forgotten: this request's and the earlier ones'.
+    std::vector<int> all_forgotten = req.classes;
+    all_forgotten.insert(all_forgotten.end(), req.previously_forgotten.begin(),
+                         req.previously_forgotten.end());
+    // Earlier requests' classes get no draws (training or held-out): the head no longer
+    // predicts them.
+    SamplerConfig sampler = req.sampler;
+    if (!req.previously_forgotten.empty()) {
+        if (sampler.quotas.empty())
+            sampler.quotas.assign(static_cast<size_t>(original.num_classes()), sampler.per_class);
+        for (int c : req.previously_forgotten) sampler.quotas.at(static_cast<size_t>(c)) = 0;
+    }
+
     std::shared_ptr<TensorDataset> eval_data = eval_embeddings;
     if (eval_data) {
         OBL_CHECK(eval_data->num_classes() == original.num_classes(), "forget: ", eval_name,
@@ -201,20 +199,34 @@ ForgetResult run_forget(const Classifier& original, const Shape& input_shape,
                   original.num_classes());
         rep.has_eval = true;
         rep.eval_dataset = eval_name;
-        rep.before = evaluate_head(*sp.head, *eval_data, req.classes, req.device);
+        rep.before = evaluate_head(*sp.head, *eval_data, all_forgotten, req.device);
     }
 
-    // Synthetic training set (source-free) from the head, labelled by its argmax.
+    // Training set: synthetic draws from the head labelled by its argmax (source-free), or the
+    // caller's real embeddings.
     auto t_sample = std::chrono::steady_clock::now();
-    SyntheticSet set = sample_embeddings(*sp.head, sp.embedding_shape, req.sampler, req.seed);
-    rep.sample_stats = set.stats;
-    ClassSplit cs = split_by_classes(as_dataset(set), req.classes);
+    std::shared_ptr<const Dataset> train_set;
+    if (req.real_train) {
+        OBL_CHECK(req.real_train->num_classes() == original.num_classes(), "forget: real training ",
+                  "embeddings have ", req.real_train->num_classes(), " classes, the model ",
+                  original.num_classes());
+        OBL_CHECK(req.real_train->sample_shape() == sp.embedding_shape, "forget: real training ",
+                  "embeddings have shape ", req.real_train->sample_shape(), ", the cut ",
+                  sp.embedding_shape);
+        train_set = req.real_train;
+        rep.source = "real";
+    } else {
+        SyntheticSet set = sample_embeddings(*sp.head, sp.embedding_shape, sampler, req.seed);
+        rep.sample_stats = set.stats;
+        train_set = as_dataset(set);
+    }
+    ClassSplit cs = split_by_classes(train_set, all_forgotten);
     UnlearnData data;
     data.forget = cs.forget;
     data.retain = cs.retain;
     data.num_classes = original.num_classes();
-    data.forget_classes = req.classes;
-    SelectionMonitor monitor(*sp.head, sp.embedding_shape, req.classes, req.sampler, req.seed,
+    data.forget_classes = all_forgotten;
+    SelectionMonitor monitor(*sp.head, sp.embedding_shape, req.classes, sampler, req.seed,
                              req.selection);
     rep.sampling_seconds = seconds_since(t_sample);
     rep.original = monitor.original();
@@ -228,18 +240,20 @@ ForgetResult run_forget(const Classifier& original, const Shape& input_shape,
         const auto t = std::chrono::steady_clock::now();
         const bool stop = monitor.on_epoch(epoch, model);
         monitor_seconds += seconds_since(t);
+        if (req.trace && eval_data)
+            rep.eval_trace.push_back(evaluate_head(model, *eval_data, all_forgotten, req.device));
         const SelectionStats& s = monitor.history().back();
         if (req.progress) {
             char line[256];
             const double loss = rep.epochs.empty() ? 0.0 : rep.epochs.back().loss;
             std::snprintf(line, sizeof(line),
-                          "epoch %d  loss %.4f  synF %.3f  synFconf %.3f  margin %+.2f  synR "
-                          "%.3f%s",
+                          "epoch %d  loss %.4f  synF %.3f  synFconf %.3f  margin %+.2f (%+.2fx)  "
+                          "synR %.3f%s",
                           epoch, loss, s.forget_agreement, s.confident_agreement, s.margin,
-                          s.retain_agreement, stop ? "  -> stop" : "");
+                          s.relative_margin, s.retain_agreement, stop ? "  -> stop" : "");
             req.progress(line);
         }
-        return stop;
+        return stop && !req.trace;
     };
     auto t_train = std::chrono::steady_clock::now();
     std::unique_ptr<Module> trained = method.run(*sp.head, data, req.overrides, ctx);
@@ -252,7 +266,7 @@ ForgetResult run_forget(const Classifier& original, const Shape& input_shape,
 
     // Reassemble: the selected head's state into the working copy's head stages.
     sp.head->load_state_dict(selected->state_dict(), true);
-    if (eval_data) rep.after = evaluate_head(*sp.head, *eval_data, req.classes, req.device);
+    if (eval_data) rep.after = evaluate_head(*sp.head, *eval_data, all_forgotten, req.device);
     work->to(Device::cpu());
     work->train(false);
     ForgetResult result;
@@ -264,9 +278,11 @@ ForgetResult run_forget(const Classifier& original, const Shape& input_shape,
 std::string ForgetReport::to_json() const {
     std::ostringstream o;
     o << "{\n  \"arch\": " << json::quote(arch) << ",\n  \"method\": " << json::quote(method)
-      << ",\n  \"classes\": " << int_list(classes) << ",\n  \"cut\": " << json::quote(cut)
-      << ",\n  \"cut_stage\": " << json::quote(cut_stage) << ",\n  \"seed\": " << seed
-      << ",\n  \"config_hash\": " << json::quote(config_hash) << ",\n  \"config\": {";
+      << ",\n  \"source\": " << json::quote(source) << ",\n  \"classes\": " << int_list(classes)
+      << ",\n  \"previously_forgotten\": " << int_list(previously_forgotten)
+      << ",\n  \"cut\": " << json::quote(cut) << ",\n  \"cut_stage\": " << json::quote(cut_stage)
+      << ",\n  \"seed\": " << seed << ",\n  \"config_hash\": " << json::quote(config_hash)
+      << ",\n  \"config\": {";
     for (size_t i = 0; i < config.size(); ++i)
         o << (i ? ", " : "") << json::quote(config[i].name) << ": " << json::quote(config[i].value);
     o << "},\n  \"sampler\": {\"distribution\": "
@@ -285,7 +301,7 @@ std::string ForgetReport::to_json() const {
     }
     o << "]},\n  \"selection\": {\"per_class\": " << selection.per_class
       << ", \"confident_share\": " << num(selection.confident_share)
-      << ", \"margin_threshold\": " << num(selection.margin_threshold)
+      << ", \"margin_ratio\": " << num(selection.margin_ratio)
       << ", \"tau_f\": " << num(selection.tau_f) << ", \"tau_r\": " << num(selection.tau_r)
       << "},\n  \"stop_reason\": " << json::quote(stop_reason)
       << ",\n  \"synthetic_original\": " << stats_json(original)
@@ -296,6 +312,7 @@ std::string ForgetReport::to_json() const {
           << ", \"steps\": " << e.steps << ", \"seconds\": " << num(e.seconds);
         for (const SelectionStats& s : selection_history)
             if (s.epoch == e.epoch) o << ", \"synthetic\": " << stats_json(s);
+        if (i < eval_trace.size()) o << ", \"real\": " << accuracy_json(eval_trace[i]);
         o << "}";
     }
     o << "],\n  \"epochs_run\": " << epochs.size() << ",\n  \"selected_epoch\": " << selected.epoch

@@ -23,13 +23,29 @@ namespace obl {
 
 struct ForgetRequest {
     std::vector<int> classes;  // the forget classes
-    std::string method;        // a methods() name
-    Overrides overrides;       // method key=value settings
+    // Sequential requests: classes an EARLIER request already removed (oblivio forget reads them
+    // from the input model's 'forgotten_classes' metadata). They get no synthetic draws (the head
+    // no longer predicts them), stay forgotten (the method sees them as forget classes, so no
+    // relabelling sends a sample to them) and are left out of the retain agreement. Must not
+    // overlap `classes`.
+    std::vector<int> previously_forgotten;
+    std::string method;   // a methods() name
+    Overrides overrides;  // method key=value settings
     std::string cut = "pre_logits";
     SamplerConfig sampler;  // per_class, distribution, ...
     uint64_t seed = 0;
     SelectionConfig selection;
     Device device = Device::cpu();
+    // The training source. Null (the default): synthetic draws from the head (source-free). Set:
+    // real embeddings at the cut with their true labels (embed_at_cut on a TRAIN split), used
+    // instead of synthetic draws, for the paper's real-vs-synthetic comparison. Everything else
+    // (the method, the data-free monitor on held-out SYNTHETIC draws) is the same.
+    std::shared_ptr<const Dataset> real_train;
+    // Tracing (calibration, unlearning curves): run the method's whole epoch budget. The monitor
+    // still records every epoch and selects what the rule would have selected without tracing
+    // (the first epoch that stopped it), so the output model is the same; with eval embeddings,
+    // real accuracy is also measured after every epoch (ForgetReport::eval_trace, reporting only).
+    bool trace = false;
     // One line per epoch ("epoch 3  loss ...  synF ...  margin ...  synR ...").
     std::function<void(const std::string&)> progress;
 };
@@ -39,11 +55,11 @@ struct RealEmbeddings {
     std::shared_ptr<TensorDataset> data;
     std::string dataset;  // name, for the report
 };
-// Runs `body` over `images` (raw uint8 images; normalised with mean/std and resized to
-// input_size) under NoGradGuard.
-RealEmbeddings embed_real(Module& body, std::shared_ptr<const Dataset> images, int64_t input_size,
-                          const std::vector<float>& mean, const std::vector<float>& stddev,
-                          Device device, const std::string& name);
+// Runs `body` over `images` (raw uint8 images with input_shape[0] channels; resized to the
+// input_shape's H x W and normalised with mean/std) under NoGradGuard.
+RealEmbeddings embed_real(Module& body, std::shared_ptr<const Dataset> images,
+                          const Shape& input_shape, const std::vector<float>& mean,
+                          const std::vector<float>& stddev, Device device, const std::string& name);
 
 struct HeadAccuracy {
     std::vector<int64_t> correct, count;  // per class
@@ -56,6 +72,7 @@ struct ForgetReport {
     std::string arch, method, cut, cut_stage, config_hash;
     std::vector<FieldInfo> config;
     std::vector<int> classes;
+    std::vector<int> previously_forgotten;
     uint64_t seed = 0;
     SamplerConfig sampler;
     SampleStats sample_stats;
@@ -68,6 +85,8 @@ struct ForgetReport {
     bool has_eval = false;
     std::string eval_dataset;
     HeadAccuracy before, after;
+    std::vector<HeadAccuracy> eval_trace;  // with trace and eval: after each epoch, in order
+    std::string source = "synthetic";      // "synthetic" | "real"
 
     std::string to_json() const;
 };

@@ -4,11 +4,15 @@
 // seed, labelled by the original head's argmax, with a balanced per-class quota.
 //
 // Signals, computed after every epoch on the held-out set (F = the forget classes, z_i a held-out
-// draw with original label y_i, l(z) the current head's logits):
-//   forget_agreement  synF: share of draws with y_i in F whose current argmax is still in F;
-//   confident_agreement synFconf: the same on the `confident_share` (10%) of those draws with the
-//                     highest ORIGINAL softmax confidence p(y_i | z_i);
-//   margin            mean over the confident forget draws of
+// draw with original label y_i, l(z) the current head's logits). The three forget signals are
+// computed per forget class f (over the draws with y_i = f) and the WORST class is reported, so
+// with several forget classes every one of them must be forgotten (a pooled mean let one class's
+// very negative margin hide another's: {1, 9} on ResNet-20 stopped at a pooled margin of -6.05
+// with 10% of the validation images still recognised):
+//   forget_agreement  synF: share of draws of f whose current argmax is still in F;
+//   confident_agreement synFconf: the same on the `confident_share` (10%) of the draws of f with
+//                     the highest ORIGINAL softmax confidence p(f | z_i);
+//   margin            mean over those confident draws of
 //                         max_{c in F} l_c(z_i) - max_{c not in F} l_c(z_i)
 //                     (for one forget class: forget logit minus best other logit);
 //   retain_agreement  synR: share of draws with y_i not in F whose current argmax is y_i.
@@ -16,57 +20,63 @@
 // The rule (why: notes/datafree-selection.md, measured on the shared CIFAR-10 ResNet-20 at
 // pre_logits: synF reaches ~0 epochs before real forget accuracy does, e.g. random_labels lr 0.01
 // has synF 0.010 while real A_f is 0.38, so "synF <= 1%" alone stops far too early; the margin on
-// the confident forget draws tracks real forgetting: real A_f <= 1% whenever margin <= ~-5 and
-// far from 0 at -2; synR falls before real retain accuracy does (boundary_shrink: synR 0.80 at
-// real A_r 0.929) but also falls ahead of a real collapse (random_labels lr 0.05, no retain term:
-// synR 0.68 one epoch before real A_r drops from 0.92 to 0.35), so 0.99 is unreachable and a floor
-// of 0.85 separates "forgot something" from "collapsing"):
-//   - an epoch is FORGOTTEN when margin <= margin_threshold (-6) and synF <= tau_f (0.01);
+// the confident forget draws tracks real forgetting; synR falls before real retain accuracy does
+// (boundary_shrink: synR 0.80 at real A_r 0.929) but also falls ahead of a real collapse
+// (random_labels lr 0.05, no retain term: synR 0.68 one epoch before real A_r drops from 0.92 to
+// 0.35), so 0.99 is unreachable and a floor of 0.85 separates "forgot something" from
+// "collapsing"):
+//   - an epoch is FORGOTTEN when relative_margin <= -margin_ratio (-1.0: every forget class's
+//     confident draws now sit at least as far BELOW the best retain class as they originally sat
+//     above it) and synF <= tau_f (0.01). The margin is taken relative to the class's original
+//     margin so that the rule does not depend on a model's logit scale (an absolute threshold of
+//     -6 logits fitted the two shared models, whose original margins are 5.9-8.0, but would be
+//     too loose for a sharper model and unreachable for a flatter one);
 //   - an epoch is ADMISSIBLE when synR >= tau_r (0.85);
 //   - stop at the first epoch that is both: stop reason "forgotten", that epoch is selected;
 //   - stop as soon as an epoch is not admissible: stop reason "retain_floor"; the selected epoch
-//     is the best admissible one seen so far (if any);
-//   - otherwise run the method's epoch budget: stop reason "max_epochs"; selected = the admissible
-//     epoch with the lowest margin (ties: the earlier epoch); with no admissible epoch, the one
-//     with the highest synR;
-//   - a method that runs no epoch (delete, ...) or never calls the monitor: stop reason
-//     "no_epochs", the method's output is measured once and is the selection.
+//     is the latest admissible one (if any);
+//   - otherwise run the method's epoch budget: stop reason "max_epochs"; selected = the latest
+//     admissible epoch (the method's full budget, as far as the floor allows); with no admissible
+//     epoch, the one with the highest synR;
+//   - stop as soon as the head's logits on the held-out set are not finite (a diverged run, e.g.
+//     a learning rate far too high): stop reason "non_finite"; selected as for "retain_floor";
+//   - a method that runs no epoch or never calls the monitor: stop reason "no_epochs", the
+//     method's output is measured once and is the selection.
 // The caller refuses to write a selection that is not admissible (oblivio forget: unless --force)
 // and reports whether it is forgotten.
 //
-// Calibration of the defaults (ONE setting for every model; no per-model tuning). Protocol: the
+// Calibration (ONE setting for every model; no per-model tuning; NO test data). Protocol: the
 // shared CIFAR-10 ResNet-20 and ResNet-32 (shared/models/cifar10-resnet-akamaster), cut
-// pre_logits, every class 0..9 forgotten alone, methods neg_grad_plus, boundary_shrink, scrub,
-// delete, random_labels at their defaults (unlearn/configs.h), 5,000 N(0, I) draws per class,
-// seed 0, held-out set 1,000 draws per class; real CIFAR-10 test accuracy computed only to
-// REPORT. The bar: real A_f <= 1% and real A_r >= the original's A_r - 1 pt. Runs meeting it,
-// out of 100 (2 models x 10 classes x 5 methods), by margin_threshold (tau_f 0.01, tau_r 0.85):
-//   -5 (the note's value): 98/100. The two misses are ResNet-20 neg_grad_plus, classes 0 and 6,
-//        stopped at epoch 3 with margin -5.06 / -5.48 and real A_f 2.1% / 2.3%;
-//   -6 (the default):      100/100, every run stops "forgotten" at the first epoch meeting the
-//        rule (selected margin -6.1 to -31, synF and synFconf 0, synR 0.868-0.993, lowest for
-//        random_labels at epoch 1); real A_f <= 0.2% in every run (ResNet-20 neg_grad_plus
-//        classes 0 and 6 now stop at epoch 4: margin -10.7 / -11.2, A_f 0.0%); real A_r after
-//        minus before: +0.0 to +1.3 pt;
-//   -7:                    100/100 on the real bar, but only 1/20 random_labels runs is still
-//        certified: their epoch-1 margin is -6.3 to -7.0, and later epochs either break the
-//        0.85 floor (11 runs, "retain_floor") or end the 3-epoch budget short of -7 (8 runs,
-//        "max_epochs"); the epoch-1 model is still selected, but marked not forgotten. So -6 is
-//        the loosest value meeting the bar everywhere and the tightest keeping random_labels
-//        certified.
-// tau_r 0.85: the lowest synR of any selected epoch at -6 was 0.868 (random_labels), the highest
-// synR at a real collapse in the note 0.68; the 0.99 would refuse 90 of the 100 models
-// above (only 10 selected epochs, all delete, reached 0.99). tau_f 0.01 never binds once the
-// margin criterion holds (synF is 0 at every selected epoch).
-// Less well covered (defaults unchanged, to revisit):
-//   - two classes {3, 5} (margin = best forget logit - best retain logit): 8/10 runs (2 models x
-//     5 methods) meet the bar. Misses: ResNet-32 neg_grad_plus stops "forgotten" at margin -6.23
-//     with real A_f 1.1%; ResNet-20 random_labels never reaches -6 in its 3 epochs ("max_epochs",
-//     margin -3.83, A_f 5.3%: correctly reported as not forgotten).
-//   - last_block cuts: ResNet-20 class 3, neg_grad_plus at its defaults (lr 0.05, tuned for a
-//     linear head) with 1,000 draws per class: epoch 0 already has synR 0.37, margin -110, so the
-//     guard rail stops ("retain_floor") and oblivio forget refuses to write the model. Sampling
-//     N(0, I) at a 64x8x8 feature map took 138 s on 2 CPU cores (generic path). Not calibrated.
+// pre_logits, methods neg_grad_plus, boundary_shrink, scrub, delete, random_labels at their
+// defaults (unlearn/configs.h), 5,000 N(0, I) draws per class, seed 0, held-out set 1,000 draws
+// per class, every run traced over its whole epoch budget (ForgetRequest::trace) with real
+// accuracy after every epoch on the DECLARED VALIDATION SPLIT: the last 500 training images of
+// each class (split_train_val; `oblivio forget --eval-dataset cifar10 --eval-split val --trace`
+// shows the same per-epoch figures). The bar: validation A_f <= 1% and A_r >= the original's
+// A_r - 1 pt. (These models were trained on those images: the forget class starts at 99.4-100%
+// and is more confidently recognised than unseen images, so the bar is, if anything, harder
+// there than on test data.) The rule was then replayed on the traces for each threshold:
+//   - one class at a time (classes 0..9 x 2 models x 5 methods = 100 runs): the most negative
+//     relative margin at which any run still had validation A_f > 1% was -0.76 (ResNet-20
+//     neg_grad_plus, class 6, epoch 3: A_f 2.8%); an absolute margin of -5 (the note's value)
+//     would have stopped 2 runs there. With margin_ratio 1.0: 100/100 meet the bar (A_f 0.0% at
+//     every selected epoch, selected synR 0.851-0.993); 90 stop "forgotten", the other 10 are
+//     random_labels runs whose retain agreement reaches the floor or whose 3 epochs end first
+//     (relative margin -0.74 to -0.99): their model is selected and written, but reported as
+//     NOT certified forgotten. Ratio 0.8 certifies all 100, but see the pairs.
+//   - two classes at once ({3,5}, {0,8}, {1,9}, {2,6}, {4,7} x 2 models x 5 methods = 50 runs):
+//     the worst-class rule matters here: a pooled margin let ResNet-20 neg_grad_plus {1, 9} stop
+//     at -6.05 with 10% of the validation images still recognised. The most negative relative
+//     margin with A_f > 1% was -0.96 (ResNet-32 neg_grad_plus {3, 5}, epoch 2, A_f 1.9%), so a
+//     ratio below 1 would fail pairs. With 1.0 and the epoch budgets of configs.h (boundary_shrink
+//     and delete were raised from 3 to 6 epochs for this: with 3, two runs ended the budget at
+//     A_f 1.5% / 2.0%): 50/50 meet the bar (A_f <= 0.6%), 24 stop "forgotten", 25 end their
+//     budget and 1 stops at the floor, all with A_f <= 0.6% but not certified.
+// tau_r 0.85: the lowest synR of any selected epoch above was 0.851; the highest synR at a real
+// collapse in the note 0.68; the 0.99 would refuse most models (only delete's selected
+// epochs reach 0.99). tau_f 0.01 never binds once the margin criterion holds (synF is 0 at every
+// selected epoch).
+// Not covered by this calibration: last_block cuts (see unlearn/head_defaults.h).
 #pragma once
 
 #include <cstdint>
@@ -83,20 +93,21 @@
 namespace obl {
 
 struct SelectionConfig {
-    int64_t per_class = 1000;        // held-out draws per class
-    double confident_share = 0.1;    // share of forget draws used for margin / synFconf
-    double margin_threshold = -6.0;  // forgotten when margin <= this ...
-    double tau_f = 0.01;             // ... and synF <= this
-    double tau_r = 0.85;             // admissible when synR >= this
-    int64_t batch = 2048;            // held-out draws per forward pass
+    int64_t per_class = 1000;      // held-out draws per class
+    double confident_share = 0.1;  // share of forget draws used for margin / synFconf
+    double margin_ratio = 1.0;     // forgotten when margin <= -margin_ratio * original margin
+    double tau_f = 0.01;           // ... and synF <= this
+    double tau_r = 0.85;           // admissible when synR >= this
+    int64_t batch = 2048;          // held-out draws per forward pass
 };
 template <class V>
 void fields(SelectionConfig& c, V&& v) {
     v("per_class", c.per_class, "held-out synthetic draws per class", at_least(10));
     v("confident_share", c.confident_share,
       "share of the most confident held-out forget draws used for the margin", between(0.001, 1));
-    v("margin_threshold", c.margin_threshold,
-      "forgotten when the mean (forget logit - best retain logit) on confident draws <= this");
+    v("margin_ratio", c.margin_ratio,
+      "forgotten when the worst forget class's margin <= -margin_ratio x its original margin",
+      kPositive);
     v("tau_f", c.tau_f, "forgotten also needs held-out forget agreement <= this", kUnitInterval);
     v("tau_r", c.tau_r, "retain agreement floor (admissible epochs)", kUnitInterval);
     v("batch", c.batch, "held-out draws per forward pass", at_least(1));
@@ -106,10 +117,13 @@ struct SelectionStats {
     int epoch = -1;  // -1: the original head / a model measured outside the epoch loop
     double forget_agreement = 0;
     double confident_agreement = 0;
-    double margin = 0;
+    double margin = 0;                  // the worst forget class's margin (logit units)
+    double relative_margin = 1;         // the worst forget class's margin / its original margin
+    std::vector<double> class_margins;  // every forget class's margin (request order)
     double retain_agreement = 0;
     bool forgotten = false;
     bool admissible = false;
+    bool finite = true;  // false: the head produced NaN/Inf logits (diverged); never selected
 };
 
 class SelectionMonitor {
@@ -123,7 +137,8 @@ class SelectionMonitor {
     // The signals of `head` on the held-out set (does not record anything).
     SelectionStats measure(Module& head) const;
     // The RunContext::monitor body: measures, records, keeps a snapshot of a new best epoch and
-    // returns true to stop (rule at the top of this file).
+    // returns true to stop (rule at the top of this file). Called again after it said stop (a
+    // traced run goes on), it only records: the selection stays the one made when it stopped.
     bool on_epoch(int epoch, Module& model);
     std::function<bool(int, Module&)> as_monitor() {
         return [this](int epoch, Module& model) { return on_epoch(epoch, model); };
@@ -147,10 +162,11 @@ class SelectionMonitor {
     std::vector<int> forget_classes_;
     int num_classes_ = 0;
     uint64_t heldout_seed_ = 0;
-    Tensor z_;                     // held-out draws (N, shape...) on the head's device
-    std::vector<int64_t> label_;   // original argmax
-    std::vector<char> confident_;  // forget draw among the confident share
-    std::vector<char> is_forget_;  // per class
+    Tensor z_;                             // held-out draws (N, shape...) on the head's device
+    std::vector<int64_t> label_;           // original argmax
+    std::vector<char> confident_;          // forget draw among the confident share
+    std::vector<char> is_forget_;          // per class
+    std::vector<double> original_margin_;  // per forget class (forget_classes_ order)
     SampleStats heldout_stats_;
     SelectionStats original_;
     std::vector<SelectionStats> history_;

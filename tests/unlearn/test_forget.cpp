@@ -180,6 +180,44 @@ TEST(Forget, WritesLoadableModelAndReport) {
     EXPECT_NE(report.find("wall_seconds")->find("training"), nullptr);
 }
 
+// Sequential requests: forgetting 5 on a model that already forgot 3 keeps 3 forgotten (no draws
+// of it, passed to the method as a forget class), records both, and refuses to forget 3 again.
+TEST(Forget, SequentialRequestKeepsEarlierClassesForgotten) {
+    TempDir tmp;
+    const std::string model = random_resnet20(tmp);
+    const std::string first = tmp.file("first.safetensors");
+    const std::string second = tmp.file("second.safetensors");
+    const std::vector<std::string> common = {"--arch",        "cifar_resnet20",       "--method",
+                                             "random_labels", "--samples-per-class",  "200",
+                                             "--set",         "select.per_class=100", "--force"};
+    auto run = [&](const std::string& in, const std::string& classes, const std::string& out) {
+        std::vector<std::string> a = {"--model", in, "--classes", classes, "--out", out};
+        a.insert(a.end(), common.begin(), common.end());
+        testing::internal::CaptureStdout();
+        testing::internal::CaptureStderr();
+        const int rc = forget(a);
+        const std::string log = testing::internal::GetCapturedStdout();
+        testing::internal::GetCapturedStderr();
+        return std::make_pair(rc, log);
+    };
+    ASSERT_EQ(run(model, "3", first).first, 0);
+    const auto [rc, log] = run(first, "5", second);
+    ASSERT_EQ(rc, 0) << log;
+    EXPECT_NE(log.find("already forgot class(es) 3"), std::string::npos) << log;
+    EXPECT_EQ(load_zoo_model(second, "cifar_resnet20").metadata.at("forgotten_classes"), "3,5");
+    const std::string text = read_text(second + ".report.json");
+    const json::Value report = json::parse(text.data(), text.size(), "report");
+    ASSERT_EQ(report.find("previously_forgotten")->items.size(), 1u);
+    EXPECT_EQ(report.find("previously_forgotten")->items[0].as_int64("c"), 3);
+    // No synthetic draw of the earlier class: its quota is 0.
+    const json::Value& c3 = report.find("sampler")->find("classes")->items[3];
+    EXPECT_EQ(c3.find("quota")->as_int64("quota"), 0);
+    EXPECT_EQ(c3.find("accepted")->as_int64("accepted"), 0);
+    // Forgetting 3 again is a usage error.
+    EXPECT_EQ(run(first, "3", tmp.file("again.safetensors")).first, 2);
+    EXPECT_FALSE(fs::exists(tmp.file("again.safetensors")));
+}
+
 TEST(Forget, MethodsListing) {
     std::vector<std::string> args = {"methods", "-v"};
     std::vector<char*> argv;
@@ -235,6 +273,73 @@ TEST(Selection, RuleOnToyHead) {
     mon2.finish(collapsed->clone());
     EXPECT_EQ(mon2.stop_reason(), "retain_floor");
     EXPECT_EQ(mon2.selected().epoch, 0);
+}
+
+// Several forget classes: the WORST class decides (one class pushed down is not enough), the
+// relative margin is each class's margin over its original margin, and without a forgotten epoch
+// the latest admissible epoch is selected.
+TEST(Selection, WorstClassDecidesAndLatestAdmissibleFallback) {
+    auto head = std::make_shared<Linear>(6, 4);
+    SelectionConfig cfg;
+    cfg.per_class = 300;
+    SelectionMonitor mon(*head, Shape{6}, {1, 2}, SamplerConfig{}, 11, cfg);
+    const SelectionStats s0 = mon.original();
+    ASSERT_EQ(s0.class_margins.size(), 2u);
+    EXPECT_GT(s0.class_margins[0], 0.0);
+    EXPECT_GT(s0.class_margins[1], 0.0);
+    EXPECT_DOUBLE_EQ(s0.relative_margin, 1.0);
+    EXPECT_DOUBLE_EQ(s0.margin, std::max(s0.class_margins[0], s0.class_margins[1]));
+
+    const auto with_bias = [&](float d1, float d2) {
+        std::unique_ptr<Module> m = head->clone();
+        Tensor b = m->named_parameters().back().second;
+        b.data<float>()[1] += d1;
+        b.data<float>()[2] += d2;
+        return m;
+    };
+    // Class 1 pushed far down, class 2 untouched: class 2's draws keep their margin (their best
+    // forget logit is still their own class's), so the request is not forgotten.
+    std::unique_ptr<Module> one = with_bias(-1000.f, 0.f);
+    const SelectionStats s1 = mon.measure(*one);
+    EXPECT_FALSE(s1.forgotten);
+    EXPECT_NEAR(s1.class_margins[1], s0.class_margins[1], 1e-4);
+    // Both pushed down: forgotten; the relative margin is the worse class's ratio.
+    std::unique_ptr<Module> both = with_bias(-1000.f, -1000.f);
+    const SelectionStats s2 = mon.measure(*both);
+    EXPECT_TRUE(s2.forgotten);
+    EXPECT_NEAR(s2.relative_margin,
+                std::max(s2.class_margins[0] / s0.class_margins[0],
+                         s2.class_margins[1] / s0.class_margins[1]),
+                1e-9);
+
+    // No forgotten epoch, all admissible: the budget ends ("max_epochs"), the latest is selected.
+    EXPECT_FALSE(mon.on_epoch(0, *head));
+    EXPECT_FALSE(mon.on_epoch(1, *one));
+    EXPECT_FALSE(mon.on_epoch(2, *head));
+    mon.finish(head->clone());
+    EXPECT_EQ(mon.stop_reason(), "max_epochs");
+    EXPECT_EQ(mon.selected().epoch, 2);
+}
+
+// A diverged head (NaN logits) stops the run at once with its own reason; the last good epoch is
+// the selection, and the bad one is neither forgotten nor admissible.
+TEST(Selection, NonFiniteHeadStopsTheRun) {
+    auto head = std::make_shared<Linear>(4, 3);
+    SelectionConfig cfg;
+    cfg.per_class = 100;
+    SelectionMonitor mon(*head, Shape{4}, {0}, SamplerConfig{}, 3, cfg);
+    std::unique_ptr<Module> bad = head->clone();
+    bad->named_parameters().back().second.data<float>()[2] = std::nanf("");
+    const SelectionStats s = mon.measure(*bad);
+    EXPECT_FALSE(s.finite);
+    EXPECT_FALSE(s.forgotten);
+    EXPECT_FALSE(s.admissible);
+    EXPECT_FALSE(mon.on_epoch(0, *head));
+    EXPECT_TRUE(mon.on_epoch(1, *bad));
+    mon.finish(bad->clone());
+    EXPECT_EQ(mon.stop_reason(), "non_finite");
+    EXPECT_EQ(mon.selected().epoch, 0);
+    EXPECT_TRUE(mon.selected().finite);
 }
 
 // The real check (the unlearning issue's CI test): pretrained ResNet-20, two classes x two
