@@ -3,6 +3,11 @@ find_package(Threads REQUIRED)
 find_package(ZLIB REQUIRED)
 # stb (Debian libstb-dev) is header-only: <stb/stb_image.h>.
 find_path(OBL_STB_INCLUDE stb/stb_image.h REQUIRED)
+# yaml-cpp (libyaml-cpp-dev): experiment and training-recipe files.
+find_package(yaml-cpp REQUIRED)
+# libsvm (libsvm-dev): the RBF SVC of the MIA-I metric (the solver scikit-learn's SVC wraps).
+find_path(OBL_SVM_INCLUDE libsvm/svm.h REQUIRED)
+find_library(OBL_SVM_LIB svm REQUIRED)
 if(OBL_OPENMP)
   find_package(OpenMP REQUIRED COMPONENTS CXX)
 endif()

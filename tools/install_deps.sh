@@ -4,9 +4,9 @@
 # package lists). Uses sudo when not root. Extra packages may be passed as arguments.
 set -euo pipefail
 packages=(cmake g++ ninja-build make libgtest-dev libgmock-dev libbenchmark-dev libyaml-cpp-dev
-          libstb-dev zlib1g-dev dataset-fashion-mnist
-          # tools/ only (checkpoint converter, golden fixtures); never linked into oblivio:
-          python3-torch python3-torchvision "$@")
+          libstb-dev zlib1g-dev libsvm-dev dataset-fashion-mnist
+          # tools/ only (checkpoint converter, golden fixtures, the MIA cross-check); never linked:
+          python3-torch python3-torchvision python3-sklearn "$@")
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
