@@ -15,5 +15,13 @@ int cmd_inspect(int argc, char** argv);
 // converted checkpoint on a dataset), experiments/cmd_models.cpp.
 int cmd_models(int argc, char** argv);
 int cmd_eval(int argc, char** argv);
+// `oblivio train` (experiments/cmd_train.cpp): originals and oracles from a recipe YAML.
+int cmd_train(int argc, char** argv);
+// `oblivio embed` (experiments/cmd_embed.cpp): real embeddings at a cut, cached.
+int cmd_embed(int argc, char** argv);
+// `oblivio run` (experiments/cmd_run.cpp): one experiment YAML, resumable.
+int cmd_run(int argc, char** argv);
+// `oblivio report` (experiments/cmd_report.cpp): tables and plots of a run directory.
+int cmd_report(int argc, char** argv);
 
 }  // namespace obl::cli

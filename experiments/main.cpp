@@ -25,6 +25,10 @@ constexpr const char* kUsage =
     "  selfcheck   train a small MLP with oblivio's autodiff and check that it learns\n"
     "  forget      make a model forget classes, source-free (synthetic embeddings)\n"
     "  methods     list the unlearning methods and their settings (-v: every field)\n"
+    "  train       train an original (or an oracle without some classes) from a recipe YAML\n"
+    "  embed       compute (and cache) real embeddings of a dataset at a cut\n"
+    "  run         run an experiment YAML (resumable; one JSON line per result row)\n"
+    "  report      tables (Markdown, CSV, LaTeX) and SVG plots of an experiment's results\n"
     "  models      list the model zoo (input size, parameters, split points)\n"
     "  eval        top-1 and per-class accuracy of a converted model on a dataset\n"
     "  data info   counts per split and class, channel means/stds of a dataset\n"
@@ -62,6 +66,10 @@ int main(int argc, char** argv) {
         if (cmd == "eval") return obl::cli::cmd_eval(argc - 1, argv + 1);
         if (cmd == "forget") return obl::cli::cmd_forget(argc - 1, argv + 1);
         if (cmd == "methods") return obl::cli::cmd_methods(argc - 1, argv + 1);
+        if (cmd == "train") return obl::cli::cmd_train(argc - 1, argv + 1);
+        if (cmd == "embed") return obl::cli::cmd_embed(argc - 1, argv + 1);
+        if (cmd == "run") return obl::cli::cmd_run(argc - 1, argv + 1);
+        if (cmd == "report") return obl::cli::cmd_report(argc - 1, argv + 1);
         std::fprintf(stderr, "error: unknown command '%s' (see oblivio --help)\n", cmd.c_str());
         return 2;
     } catch (const obl::Error& e) {
