@@ -2,7 +2,8 @@
 #   make deps      install missing Debian packages (apt-get; sudo when not root)
 #   make build     configure + build (Release; CUDA backend compiled when nvcc is found)
 #   make test      deps + build + CPU tests (GPU tests report skipped without a GPU)
-#   make demo      deps + build + the main job
+#   make demo      deps + build + the main job: train a Fashion-MNIST CNN (cached in runs/demo),
+#                  forget one class source-free, print real test accuracy before/after
 #   make bench     deps + build + Google Benchmark suite (OpenBLAS yardstick when installed)
 #   make sanitize  ASan + UBSan CPU-only build running the CPU suite (no slow tests)
 #   make parity    full-size resnet18/50, vit_b_16, swin_t logits vs torchvision (python3-torch)
@@ -35,7 +36,7 @@ test: build
 	cd $(BUILD) && ctest -j $(JOBS) --output-on-failure --timeout 1500
 
 demo: build
-	./$(BUILD)/oblivio selfcheck
+	@bash tools/demo.sh $(BUILD)
 
 bench: deps
 	@bash tools/install_deps.sh libopenblas-dev
