@@ -10,6 +10,31 @@ namespace obl::cli {
 // argv = {program, command, ...} is accepted too.
 int first_option(int argc, char** argv, const char* command);
 
+// Walks a command's options in order:
+//     for (ArgCursor args(argc, argv, "forget"); args.next();) {
+//         const std::string arg = args.current();
+//         if (arg == "--model") { if (!args.value(model)) return fail("--model needs ..."); }
+//         ...
+//     }
+class ArgCursor {
+   public:
+    ArgCursor(int argc, char** argv, const char* command)
+        : argc_(argc), argv_(argv), i_(first_option(argc, argv, command) - 1) {}
+    bool next() { return ++i_ < argc_; }               // false after the last argument
+    std::string current() const { return argv_[i_]; }  // the argument next() moved to
+    // Consumes the option's value into `out`; false when the option is the last argument.
+    bool value(std::string& out) {
+        if (i_ + 1 >= argc_) return false;
+        out = argv_[++i_];
+        return true;
+    }
+
+   private:
+    int argc_;
+    char** argv_;
+    int i_;
+};
+
 // Prints "error: <msg>" on one line (newlines flattened) and returns 2, the usage/bad-data status.
 int fail(const std::string& msg);
 

@@ -41,41 +41,36 @@ int run_embed_cmd(int argc, char** argv) {
     std::string model_path, arch, cut, dataset, root, which = "train", out, cache, v;
     std::string device = "cpu";
     int64_t val_per_class = 0, input_size = 0;
-    for (int i = first_option(argc, argv, "embed"); i < argc; ++i) {
-        const std::string arg = argv[i];
-        auto value = [&](std::string& o) {
-            if (i + 1 >= argc) return false;
-            o = argv[++i];
-            return true;
-        };
+    for (ArgCursor args(argc, argv, "embed"); args.next();) {
+        const std::string arg = args.current();
         if (arg == "--help" || arg == "-h") {
             std::fputs(kEmbedUsage, stdout);
             return 0;
         } else if (arg == "--model") {
-            if (!value(model_path)) return fail("--model needs a safetensors file");
+            if (!args.value(model_path)) return fail("--model needs a safetensors file");
         } else if (arg == "--arch") {
-            if (!value(arch)) return fail("--arch needs a zoo name (see oblivio models)");
+            if (!args.value(arch)) return fail("--arch needs a zoo name (see oblivio models)");
         } else if (arg == "--cut") {
-            if (!value(cut)) return fail("--cut needs a split point");
+            if (!args.value(cut)) return fail("--cut needs a split point");
         } else if (arg == "--dataset") {
-            if (!value(dataset)) return fail("--dataset needs a name (see oblivio data)");
+            if (!args.value(dataset)) return fail("--dataset needs a name (see oblivio data)");
         } else if (arg == "--root") {
-            if (!value(root)) return fail("--root needs a directory");
+            if (!args.value(root)) return fail("--root needs a directory");
         } else if (arg == "--split") {
-            if (!value(which) || (which != "train" && which != "test" && which != "val"))
+            if (!args.value(which) || (which != "train" && which != "test" && which != "val"))
                 return fail("--split must be train, test or val");
         } else if (arg == "--val-per-class") {
-            if (!value(v) || !parse_int(v, 0, int64_t(1) << 32, val_per_class))
+            if (!args.value(v) || !parse_int(v, 0, int64_t(1) << 32, val_per_class))
                 return fail("--val-per-class needs a non-negative integer");
         } else if (arg == "--input-size") {
-            if (!value(v) || !parse_int(v, 1, 1 << 16, input_size))
+            if (!args.value(v) || !parse_int(v, 1, 1 << 16, input_size))
                 return fail("--input-size needs a positive integer");
         } else if (arg == "--out") {
-            if (!value(out)) return fail("--out needs a file name");
+            if (!args.value(out)) return fail("--out needs a file name");
         } else if (arg == "--cache") {
-            if (!value(cache)) return fail("--cache needs a directory");
+            if (!args.value(cache)) return fail("--cache needs a directory");
         } else if (arg == "--device") {
-            if (!value(device) || (device != "cpu" && device != "cuda"))
+            if (!args.value(device) || (device != "cpu" && device != "cuda"))
                 return fail("--device must be cpu or cuda");
         } else {
             return fail("unknown option '" + arg + "' for oblivio embed (see --help)");

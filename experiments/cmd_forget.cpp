@@ -88,38 +88,33 @@ int run_forget_cmd(int argc, char** argv) {
     std::string eval_split = "test", eval_cache;
     bool force = false, trace = false;
     Overrides overrides, select_overrides;
-    for (int i = first_option(argc, argv, "forget"); i < argc; ++i) {
-        const std::string arg = argv[i];
-        auto value = [&](std::string& o) {
-            if (i + 1 >= argc) return false;
-            o = argv[++i];
-            return true;
-        };
+    for (ArgCursor args(argc, argv, "forget"); args.next();) {
+        const std::string arg = args.current();
         if (arg == "--help" || arg == "-h") {
             std::fputs(kForgetUsage, stdout);
             return 0;
         } else if (arg == "--model") {
-            if (!value(model_path)) return fail("--model needs a safetensors file");
+            if (!args.value(model_path)) return fail("--model needs a safetensors file");
         } else if (arg == "--arch") {
-            if (!value(arch)) return fail("--arch needs a zoo name (see oblivio models)");
+            if (!args.value(arch)) return fail("--arch needs a zoo name (see oblivio models)");
         } else if (arg == "--classes") {
-            if (!value(classes_text)) return fail("--classes needs a list like 3 or 3,5");
+            if (!args.value(classes_text)) return fail("--classes needs a list like 3 or 3,5");
         } else if (arg == "--method") {
-            if (!value(method)) return fail("--method needs a name (see oblivio methods)");
+            if (!args.value(method)) return fail("--method needs a name (see oblivio methods)");
         } else if (arg == "--out") {
-            if (!value(out)) return fail("--out needs a file name");
+            if (!args.value(out)) return fail("--out needs a file name");
         } else if (arg == "--cut") {
-            if (!value(cut)) return fail("--cut needs a split point");
+            if (!args.value(cut)) return fail("--cut needs a split point");
         } else if (arg == "--samples-per-class") {
-            if (!value(v) || !parse_int(v, 1, int64_t(1) << 32, per_class))
+            if (!args.value(v) || !parse_int(v, 1, int64_t(1) << 32, per_class))
                 return fail("--samples-per-class needs a positive integer");
         } else if (arg == "--dist") {
-            if (!value(dist)) return fail("--dist needs gaussian, uniform or laplace");
+            if (!args.value(dist)) return fail("--dist needs gaussian, uniform or laplace");
         } else if (arg == "--seed") {
-            if (!value(v) || !parse_int(v, 0, INT64_MAX, seed))
+            if (!args.value(v) || !parse_int(v, 0, INT64_MAX, seed))
                 return fail("--seed needs a non-negative integer");
         } else if (arg == "--set") {
-            if (!value(v)) return fail("--set needs key=value");
+            if (!args.value(v)) return fail("--set needs key=value");
             auto kv = parse_key_value(v);
             if (kv.first.rfind("select.", 0) == 0)
                 select_overrides.push_back({kv.first.substr(7), kv.second});
@@ -128,21 +123,21 @@ int run_forget_cmd(int argc, char** argv) {
         } else if (arg == "--force") {
             force = true;
         } else if (arg == "--eval-dataset") {
-            if (!value(eval_dataset)) return fail("--eval-dataset needs a name");
+            if (!args.value(eval_dataset)) return fail("--eval-dataset needs a name");
         } else if (arg == "--eval-root") {
-            if (!value(eval_root)) return fail("--eval-root needs a directory");
+            if (!args.value(eval_root)) return fail("--eval-root needs a directory");
         } else if (arg == "--eval-split") {
-            if (!value(eval_split) || (eval_split != "test" && eval_split != "val"))
+            if (!args.value(eval_split) || (eval_split != "test" && eval_split != "val"))
                 return fail("--eval-split must be test or val");
         } else if (arg == "--val-per-class") {
-            if (!value(v) || !parse_int(v, 1, int64_t(1) << 32, val_per_class))
+            if (!args.value(v) || !parse_int(v, 1, int64_t(1) << 32, val_per_class))
                 return fail("--val-per-class needs a positive integer");
         } else if (arg == "--eval-cache") {
-            if (!value(eval_cache)) return fail("--eval-cache needs a directory");
+            if (!args.value(eval_cache)) return fail("--eval-cache needs a directory");
         } else if (arg == "--trace") {
             trace = true;
         } else if (arg == "--device") {
-            if (!value(device) || (device != "cpu" && device != "cuda"))
+            if (!args.value(device) || (device != "cpu" && device != "cuda"))
                 return fail("--device must be cpu or cuda");
         } else {
             return fail("unknown option '" + arg + "' for oblivio forget (see --help)");

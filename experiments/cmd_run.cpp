@@ -45,18 +45,13 @@ int run_cmd(int argc, char** argv) {
     std::string file;
     RunOptions opt;
     std::string device = "cpu", v;
-    for (int i = first_option(argc, argv, "run"); i < argc; ++i) {
-        const std::string arg = argv[i];
-        auto value = [&](std::string& o) {
-            if (i + 1 >= argc) return false;
-            o = argv[++i];
-            return true;
-        };
+    for (ArgCursor args(argc, argv, "run"); args.next();) {
+        const std::string arg = args.current();
         if (arg == "--help" || arg == "-h") {
             std::fputs(kRunUsage, stdout);
             return 0;
         } else if (arg == "--root") {
-            if (!value(v)) return fail("--root needs a directory (or DATASET=DIR)");
+            if (!args.value(v)) return fail("--root needs a directory (or DATASET=DIR)");
             const size_t eq = v.find('=');
             const auto& names = dataset_names();
             if (eq != std::string::npos &&
@@ -65,16 +60,16 @@ int run_cmd(int argc, char** argv) {
             else
                 opt.data_root = v;
         } else if (arg == "--models") {
-            if (!value(opt.models_dir)) return fail("--models needs a directory");
+            if (!args.value(opt.models_dir)) return fail("--models needs a directory");
         } else if (arg == "--out") {
-            if (!value(opt.out_dir)) return fail("--out needs a directory");
+            if (!args.value(opt.out_dir)) return fail("--out needs a directory");
         } else if (arg == "--only") {
-            if (!value(v)) return fail("--only needs key=value");
+            if (!args.value(v)) return fail("--only needs key=value");
             opt.only.push_back(parse_key_value(v));
         } else if (arg == "--dry-run") {
             opt.dry_run = true;
         } else if (arg == "--device") {
-            if (!value(device) || (device != "cpu" && device != "cuda"))
+            if (!args.value(device) || (device != "cpu" && device != "cuda"))
                 return fail("--device must be cpu or cuda");
         } else if (!arg.empty() && arg[0] == '-') {
             return fail("unknown option '" + arg + "' for oblivio run (see --help)");

@@ -53,13 +53,8 @@ bool is_tty() { return ::isatty(::fileno(stdout)) == 1; }
 int run_train(int argc, char** argv) {
     std::string recipe_path, out, root, init, exclude, device = "cpu", v;
     Overrides overrides;
-    for (int i = first_option(argc, argv, "train"); i < argc; ++i) {
-        const std::string arg = argv[i];
-        auto value = [&](std::string& o) {
-            if (i + 1 >= argc) return false;
-            o = argv[++i];
-            return true;
-        };
+    for (ArgCursor args(argc, argv, "train"); args.next();) {
+        const std::string arg = args.current();
         if (arg == "--help" || arg == "-h") {
             std::fputs(kTrainUsage, stdout);
             for (const FieldInfo& f : describe_fields(TrainRecipe{}))
@@ -69,20 +64,20 @@ int run_train(int argc, char** argv) {
                     f.range.empty() || f.range == "any" ? "" : (" (" + f.range + ")").c_str());
             return 0;
         } else if (arg == "--recipe") {
-            if (!value(recipe_path)) return fail("--recipe needs a YAML file");
+            if (!args.value(recipe_path)) return fail("--recipe needs a YAML file");
         } else if (arg == "--out") {
-            if (!value(out)) return fail("--out needs a file name");
+            if (!args.value(out)) return fail("--out needs a file name");
         } else if (arg == "--root") {
-            if (!value(root)) return fail("--root needs a directory");
+            if (!args.value(root)) return fail("--root needs a directory");
         } else if (arg == "--set") {
-            if (!value(v)) return fail("--set needs key=value");
+            if (!args.value(v)) return fail("--set needs key=value");
             overrides.push_back(parse_key_value(v));
         } else if (arg == "--exclude") {
-            if (!value(exclude)) return fail("--exclude needs a class list like 3 or 3,5");
+            if (!args.value(exclude)) return fail("--exclude needs a class list like 3 or 3,5");
         } else if (arg == "--init") {
-            if (!value(init)) return fail("--init needs a safetensors file");
+            if (!args.value(init)) return fail("--init needs a safetensors file");
         } else if (arg == "--device") {
-            if (!value(device) || (device != "cpu" && device != "cuda"))
+            if (!args.value(device) || (device != "cpu" && device != "cuda"))
                 return fail("--device must be cpu or cuda");
         } else {
             return fail("unknown option '" + arg + "' for oblivio train (see --help)");
