@@ -19,13 +19,13 @@
 // draws per class labelled by the head's argmax, seed 0, each method run over its whole epoch
 // budget (ForgetRequest::trace), real accuracy measured after every epoch on the DECLARED
 // VALIDATION SPLIT, the last 500 CIFAR-10 training images of each class (split_train_val;
-// `oblivio forget ... --eval-dataset cifar10 --eval-split val --trace`): F = accuracy on the
-// forget classes, R = on the others. Runs: every class 0..9 alone on both models (20 runs per
-// method) and five pairs {3,5} {0,8} {1,9} {2,6} {4,7} on both (10 runs). The bar (the unlearning
-// issue's): F <= 1% and R >= the original's R - 1 pt. The models saw these images in training
-// (R starts at 99.7-100%, F at 99.4-100%), so R barely moves here and "dR" ranges are narrow;
-// real test figures are reported by the acceptance runs, never used to choose. Figures below:
-// "epoch e" counts from 1; F is the WORST run; the contract and behaviour tests are
+// `oblivio forget ... --eval-split val --trace`, swept by tools/calibrate_selection.py):
+// F = accuracy on the forget classes, R = on the others. Runs: every class 0..9 alone on both
+// models (20 runs per method) and five pairs {3,5} {0,8} {1,9} {2,6} {4,7} on both (10 runs). The
+// bar (the unlearning issue's): F <= 1% and R >= the original's R - 1 pt. The models saw these
+// images in training (R starts at 99.7-100%, F at 99.4-100%), so R barely moves here and "dR"
+// ranges are narrow; real test figures are reported by the acceptance runs, never used to choose.
+// Figures below: "epoch e" counts from 1; F is the WORST run; the contract and behaviour tests are
 // tests/unlearn/test_methods.cpp.
 #pragma once
 

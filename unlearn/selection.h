@@ -51,8 +51,9 @@
 // defaults (unlearn/configs.h), 5,000 N(0, I) draws per class, seed 0, held-out set 1,000 draws
 // per class, every run traced over its whole epoch budget (ForgetRequest::trace) with real
 // accuracy after every epoch on the DECLARED VALIDATION SPLIT: the last 500 training images of
-// each class (split_train_val; `oblivio forget --eval-dataset cifar10 --eval-split val --trace`
-// shows the same per-epoch figures). The bar: validation A_f <= 1% and A_r >= the original's
+// each class (split_train_val). Command: tools/calibrate_selection.py (one traced `oblivio forget
+// ... --eval-split val --trace` per run, then the rule replayed per margin_ratio; --sets for the
+// pairs). The bar: validation A_f <= 1% and A_r >= the original's
 // A_r - 1 pt. (These models were trained on those images: the forget class starts at 99.4-100%
 // and is more confidently recognised than unseen images, so the bar is, if anything, harder
 // there than on test data.) The rule was then replayed on the traces for each threshold:
