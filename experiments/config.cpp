@@ -149,8 +149,11 @@ class Parser {
             const std::string key = scalar(it->first, what + " key");
             if (!seen.insert(key).second) fail(it->first, "setting '" + key + "' given twice");
             std::string value;
-            if (it->second.IsSequence()) {
-                for (const YAML::Node& item : it->second)
+            // A copy: `it->second` lives in a proxy that dies with the full expression, so a
+            // range-for over it directly reads freed stack (ASan: stack-use-after-scope).
+            const YAML::Node items = it->second;
+            if (items.IsSequence()) {
+                for (const YAML::Node& item : items)
                     value += (value.empty() ? "" : ",") + scalar(item, key);
             } else {
                 value = scalar(it->second, key);
