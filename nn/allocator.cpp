@@ -120,8 +120,10 @@ CudaCachingAllocator& caching() {
 }  // namespace
 
 Allocator& cpu_allocator() {
-    static CpuAllocator a;
-    return a;
+    // Never destroyed (like the CUDA one): a tensor held by some other static (a cache, a test
+    // fixture) may be freed during static destruction, after a function-local allocator would be.
+    static auto* a = new CpuAllocator();
+    return *a;
 }
 
 Allocator& cuda_allocator() {
