@@ -24,7 +24,7 @@
 //   sources: [synthetic, real]        # default [synthetic]
 //   seeds: [0]                        # default [0]
 //   samples_per_class: 5000           # synthetic draws per class (default 5000)
-//   dist: gaussian                    # gaussian | uniform | laplace (default gaussian)
+//   dist: gaussian                    # gaussian | uniform | laplace | matched | rectified
 //   sigma: 1.0                        # std of the draws (default 1)
 //   selection: {tau_r: 0.85}          # data-free selection rule settings (unlearn/selection.h)
 //   val_per_class: 0                  # declared validation split removed from train (default 0)

@@ -15,6 +15,7 @@
 #include "nn/autograd.h"
 #include "nn/io/json.h"
 #include "nn/ops.h"
+#include "unlearn/head_defaults.h"
 #include "unlearn/methods.h"
 #include "unlearn/train_loop.h"
 
@@ -126,7 +127,10 @@ HeadAccuracy evaluate_head(Module& head, const TensorDataset& embeddings,
 void check_forget_request(const Classifier& original, const ForgetRequest& req) {
     find_method(req.method).resolve(req.overrides);
     check_config(req.selection, "selection");
-    check_sampler_config(req.sampler);
+    SamplerConfig sampler = req.sampler;
+    if (sampler.distribution == SynthDistribution::Matched && sampler.matched_mean.empty())
+        sampler.matched_mean = sampler.matched_std = {1.f};  // filled from the body in run_forget
+    check_sampler_config(sampler);
     UnlearnData probe;
     probe.num_classes = original.num_classes();
     probe.forget_classes = req.classes;
@@ -178,6 +182,17 @@ ForgetResult run_forget(const Classifier& original, const Shape& input_shape,
     work->train(false);
     Split sp = split(*work, req.cut, input_shape);
     rep.cut_stage = sp.point;
+    // Method settings for this head's structure (unlearn/head_defaults.h), before the user's.
+    const Overrides overrides = with_head_defaults(method.name, *sp.head, req.overrides);
+    const HeadStructure structure = head_structure(*sp.head);
+    rep.head = structure.describe();
+    if (structure.deep() && !req.real_train)
+        rep.warnings.push_back(
+            "the data-free stopping rule is calibrated on linear heads only; at a deep head "
+            "(this cut) real forgetting has been measured to lag the synthetic one (see "
+            "unlearn/head_defaults.h): check A_f on a validation split (--eval-split val)");
+    rep.config = method.resolve(overrides);
+    rep.config_hash = config_hash(method.name, rep.config);
 
     // Every class that must end up forgotten: this request's and the earlier ones'.
     std::vector<int> all_forgotten = req.classes;
@@ -190,6 +205,12 @@ ForgetResult run_forget(const Classifier& original, const Shape& input_shape,
         if (sampler.quotas.empty())
             sampler.quotas.assign(static_cast<size_t>(original.num_classes()), sampler.per_class);
         for (int c : req.previously_forgotten) sampler.quotas.at(static_cast<size_t>(c)) = 0;
+    }
+    // "matched" without explicit statistics: the ones the body stores (synthetic.h).
+    if (sampler.distribution == SynthDistribution::Matched && sampler.matched_mean.empty()) {
+        MatchedStats ms = matched_stats(*sp.body, sp.embedding_shape);
+        sampler.matched_mean = std::move(ms.mean);
+        sampler.matched_std = std::move(ms.stddev);
     }
 
     std::shared_ptr<TensorDataset> eval_data = eval_embeddings;
@@ -256,7 +277,7 @@ ForgetResult run_forget(const Classifier& original, const Shape& input_shape,
         return stop && !req.trace;
     };
     auto t_train = std::chrono::steady_clock::now();
-    std::unique_ptr<Module> trained = method.run(*sp.head, data, req.overrides, ctx);
+    std::unique_ptr<Module> trained = method.run(*sp.head, data, overrides, ctx);
     std::unique_ptr<Module> selected = monitor.finish(std::move(trained));
     rep.training_seconds = seconds_since(t_train) - monitor_seconds;
     rep.selection_seconds = monitor_seconds;
@@ -281,7 +302,9 @@ std::string ForgetReport::to_json() const {
       << ",\n  \"source\": " << json::quote(source) << ",\n  \"classes\": " << int_list(classes)
       << ",\n  \"previously_forgotten\": " << int_list(previously_forgotten)
       << ",\n  \"cut\": " << json::quote(cut) << ",\n  \"cut_stage\": " << json::quote(cut_stage)
-      << ",\n  \"seed\": " << seed << ",\n  \"config_hash\": " << json::quote(config_hash)
+      << ",\n  \"head\": " << json::quote(head) << ",\n  \"warnings\": [";
+    for (size_t i = 0; i < warnings.size(); ++i) o << (i ? ", " : "") << json::quote(warnings[i]);
+    o << "],\n  \"seed\": " << seed << ",\n  \"config_hash\": " << json::quote(config_hash)
       << ",\n  \"config\": {";
     for (size_t i = 0; i < config.size(); ++i)
         o << (i ? ", " : "") << json::quote(config[i].name) << ": " << json::quote(config[i].value);

@@ -87,6 +87,10 @@ struct ForgetReport {
     HeadAccuracy before, after;
     std::vector<HeadAccuracy> eval_trace;  // with trace and eval: after each epoch, in order
     std::string source = "synthetic";      // "synthetic" | "real"
+    std::string head;                      // HeadStructure::describe() of the trained head
+    // Caveats the user must read (one sentence each), e.g. that the data-free rule's
+    // "forgotten" is not calibrated for deep heads (unlearn/head_defaults.h).
+    std::vector<std::string> warnings;
 
     std::string to_json() const;
 };

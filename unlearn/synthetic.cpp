@@ -4,6 +4,7 @@
 #include "unlearn/synthetic.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <limits>
 #include <sstream>
@@ -222,6 +223,24 @@ bool all_full(const std::vector<int64_t>& filled, const std::vector<int64_t>& qu
     return true;
 }
 
+// The early-stop rule of the plain phase (checked at checkpoints): every class still short has
+// hit rate hits / draws below quota / cap, the rate it would need to fill by the cap.
+bool all_short_rare(const SampleStats& st, const std::vector<int64_t>& filled,
+                    const std::vector<int64_t>& quota) {
+    for (size_t c = 0; c < quota.size(); ++c) {
+        if (filled[c] >= quota[c]) continue;
+        const double hits = static_cast<double>(st.classes[c].hits);
+        if (hits * static_cast<double>(st.max_draws) >=
+            static_cast<double>(quota[c]) * static_cast<double>(st.draws))
+            return false;
+    }
+    return true;
+}
+
+double seconds_since(std::chrono::steady_clock::time_point t) {
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
 // Gathers the accepted rows. On the CPU they are copied straight into the final (total, D) tensor
 // (no per-block ops, so no OpenMP fork/join per block); on CUDA they are index_select-ed per block
 // and concatenated at the end. index_select is a float op, so CUDA labels travel as f32 (exact
@@ -287,44 +306,135 @@ class Collector {
 
 // ---- targeted phase -----------------------------------------------------------------------------
 
-// Moves each row of z (n, D) by `steps` normalised gradient steps of length alpha * unit toward
-// class c of `head` (which must not require parameter gradients).
-Tensor steer(Module& head, Tensor z, const Shape& shape, int64_t c, int steps, double step_len) {
-    const int64_t n = z.size(0);
-    Tensor target = Tensor::full({n}, static_cast<double>(c), DType::I64, z.device());
-    for (int s = 0; s < steps; ++s) {
-        Tensor zin = z.detach().reshape(batch_shape(n, shape)).detach();
-        zin.set_requires_grad(true);
-        {
-            GradEnabledGuard grad_on;
-            backward(cross_entropy(head_logits(head, zin, shape, -1), target));
-        }
-        NoGradGuard no_grad;
-        Tensor g = zin.grad().reshape({n, z.size(1)});
-        Tensor norm = add_scalar(sqrt(sum(mul(g, g), 1, true)), 1e-30);
-        Tensor dir = div(g, broadcast_to(norm, g.shape()));
-        z = add(z, mul_scalar(dir, -step_len));  // descend the cross-entropy: toward class c
-    }
-    return z;
+// How many of `label` are c.
+int64_t count_label(const std::vector<int64_t>& label, int64_t c) {
+    return static_cast<int64_t>(std::count(label.begin(), label.end(), c));
 }
 
+// `spec` without its rectification: the targeted phase shifts the raw draws first.
+DrawSpec unrectified(DrawSpec spec) {
+    spec.rectify = false;
+    return spec;
+}
+
+// The mean-shift search of one class (step 3 at the top of synthetic.h) on a fixed pilot batch.
+// The head is the frozen clone: no parameter gradients, eval mode.
+class ShiftSearch {
+   public:
+    ShiftSearch(const Run& r, Module& frozen, const SamplerConfig& cfg, const DrawSpec& spec,
+                int64_t c, double unit)
+        : r_(r), frozen_(frozen), cfg_(cfg), c_(c), unit_(unit), rectify_(spec.rectify) {
+        pilot_ = synth_draw_block(unrectified(spec), r.d, 0, cfg.targeted_pilot, r.seed, r.device);
+        shift_.assign(static_cast<size_t>(r.d), 0.0);
+        shift_t_ = Tensor::zeros({1, r.d}, DType::F32, r.device);
+    }
+
+    // Steps until at least half the pilot rows are labelled c or the step budget is spent.
+    void run() {
+        while (steps_ < cfg_.targeted_max_steps)
+            if (!step(false)) return;
+    }
+    // One step whatever the pilot says (a weak proposal round); false when the budget is spent.
+    bool force_step() { return steps_ < cfg_.targeted_max_steps && step(true); }
+
+    // Unrectified z (n, D) moved by the current shift (then rectified for Rectified draws).
+    Tensor shifted(const Tensor& z) const {
+        Tensor moved = add(z, broadcast_to(shift_t_, z.shape()));
+        return rectify_ ? relu(moved) : moved;
+    }
+    int steps() const { return steps_; }
+    int64_t pilot_rows() const { return pilot_rows_; }
+    double eta() const { return eta_; }
+    double norm() const {
+        double sq = 0;
+        for (double v : shift_) sq += v * v;
+        return std::sqrt(sq);
+    }
+
+   private:
+    // Evaluates the pilot at the current shift; unless `force`, returns false without stepping
+    // when half of it is already labelled c. Otherwise takes one step and returns true.
+    bool step(bool force) {
+        const int64_t n = pilot_.size(0);
+        Tensor zin = shifted(pilot_).reshape(batch_shape(n, r_.shape)).detach();
+        zin.set_requires_grad(true);
+        Tensor logits;
+        {
+            GradEnabledGuard grad_on;
+            logits = head_logits(frozen_, zin, r_.shape, r_.k);
+        }
+        pilot_rows_ += n;
+        {
+            NoGradGuard no_grad;
+            const int64_t hits = count_label(argmax(logits, 1).to_vector<int64_t>(), c_);
+            if (!force && 2 * hits >= n) return false;
+        }
+        {
+            GradEnabledGuard grad_on;
+            Tensor target = Tensor::full({n}, static_cast<double>(c_), DType::I64, r_.device);
+            backward(cross_entropy(logits, target));
+        }
+        // u = sum of the row-normalised gradients, in double on the host (fixed order).
+        const std::vector<float> g = zin.grad().to_vector<float>();
+        const int64_t d = r_.d;
+        std::vector<double> u(static_cast<size_t>(d), 0.0);
+        for (int64_t i = 0; i < n; ++i) {
+            const float* gi = g.data() + i * d;
+            double sq = 0;
+            for (int64_t t = 0; t < d; ++t) sq += static_cast<double>(gi[t]) * gi[t];
+            if (sq <= 0) continue;
+            const double inv = 1.0 / std::sqrt(sq);
+            for (int64_t t = 0; t < d; ++t) u[t] += gi[t] * inv;
+        }
+        double un = 0;
+        for (double v : u) un += v * v;
+        un = std::sqrt(un);
+        eta_ =
+            cfg_.targeted_step * std::ldexp(1.0, std::min(steps_ / 8, cfg_.targeted_max_doublings));
+        ++steps_;
+        if (un <= 0) return true;  // flat: nothing to follow (the budget still shrinks)
+        const double len = eta_ * unit_ / un;
+        std::vector<float> sf(static_cast<size_t>(d));
+        for (int64_t t = 0; t < d; ++t) {
+            shift_[t] -= len * u[t];  // descend the cross-entropy: toward class c
+            sf[t] = static_cast<float>(shift_[t]);
+        }
+        shift_t_ = Tensor::from_vector(sf, {1, d}, r_.device);
+        return true;
+    }
+
+    const Run& r_;
+    Module& frozen_;
+    const SamplerConfig& cfg_;
+    int64_t c_;
+    double unit_;
+    bool rectify_;               // Rectified: the shift moves the Gaussian before max(0, .)
+    Tensor pilot_;               // (P, D) the class's first P region draws (unrectified)
+    std::vector<double> shift_;  // m, accumulated in double
+    Tensor shift_t_;             // m as f32 (1, D) on the device
+    int steps_ = 0;
+    int64_t pilot_rows_ = 0;
+    double eta_ = 0;
+};
+
 struct TargetedOutcome {
-    int64_t draws = 0, accepted = 0;
-    double alpha = 0;
+    int64_t draws = 0, accepted = 0, pilot_rows = 0;
+    int steps = 0;
+    double eta = 0, shift = 0;
 };
 
 TargetedOutcome fill_targeted(const Run& r, Module& frozen, const SamplerConfig& cfg, int64_t c,
                               int64_t need, int64_t max_draws, double unit, Collector& out_rows) {
-    TargetedOutcome out;
-    out.alpha = cfg.targeted_step;
     DrawSpec spec = r.spec;
     spec.offset = region_offset(static_cast<uint64_t>(kTargetedRegion0 + c));
-    int doublings = 0;
+    ShiftSearch search(r, frozen, cfg, spec, c, unit);
+    search.run();
+    TargetedOutcome out;
+    NoGradGuard no_grad;
     while (out.accepted < need && out.draws < max_draws) {
         const int64_t n = std::min(cfg.targeted_batch, max_draws - out.draws);
-        Tensor z = synth_draw_block(spec, r.d, out.draws, n, r.seed, r.device);
-        z = steer(frozen, z, r.shape, c, cfg.targeted_steps, out.alpha * unit);
-        NoGradGuard no_grad;
+        const Tensor z = search.shifted(synth_draw_block(
+            unrectified(spec), r.d, cfg.targeted_pilot + out.draws, n, r.seed, r.device));
         const std::vector<int64_t> label =
             argmax(head_logits(frozen, z, r.shape, r.k), 1).to_vector<int64_t>();
         std::vector<int64_t> rows;
@@ -337,11 +447,12 @@ TargetedOutcome fill_targeted(const Run& r, Module& frozen, const SamplerConfig&
         out_rows.add(z, Tensor(), c, rows);
         out.accepted += static_cast<int64_t>(rows.size());
         out.draws += n;
-        if (2 * hits < n && doublings < cfg.targeted_max_doublings) {
-            out.alpha *= 2;
-            ++doublings;
-        }
+        if (out.accepted < need && 4 * hits < n) search.force_step();
     }
+    out.pilot_rows = search.pilot_rows();
+    out.steps = search.steps();
+    out.eta = search.eta();
+    out.shift = search.norm();
     return out;
 }
 
@@ -382,16 +493,19 @@ const char* synth_distribution_name(SynthDistribution d) {
             return "laplace";
         case SynthDistribution::Matched:
             return "matched";
+        case SynthDistribution::Rectified:
+            return "rectified";
     }
     return "?";
 }
 
 SynthDistribution parse_synth_distribution(const std::string& name) {
-    for (SynthDistribution d : {SynthDistribution::Gaussian, SynthDistribution::Uniform,
-                                SynthDistribution::Laplace, SynthDistribution::Matched})
+    for (SynthDistribution d :
+         {SynthDistribution::Gaussian, SynthDistribution::Uniform, SynthDistribution::Laplace,
+          SynthDistribution::Matched, SynthDistribution::Rectified})
         if (name == synth_distribution_name(d)) return d;
     OBL_THROW("unknown synthetic distribution '", name,
-              "'; valid: gaussian, uniform, laplace, matched");
+              "'; valid: gaussian, uniform, laplace, matched, rectified");
 }
 
 void check_sampler_config(const SamplerConfig& cfg) {
@@ -406,8 +520,12 @@ void check_sampler_config(const SamplerConfig& cfg) {
               cfg.max_draws);
     OBL_CHECK(cfg.targeted_batch >= 1, "SamplerConfig: targeted_batch must be >= 1, got ",
               cfg.targeted_batch);
-    OBL_CHECK(cfg.targeted_steps >= 1, "SamplerConfig: targeted_steps must be >= 1, got ",
-              cfg.targeted_steps);
+    OBL_CHECK(std::isfinite(cfg.cap_ratio) && cfg.cap_ratio > 0,
+              "SamplerConfig: cap_ratio must be > 0, got ", cfg.cap_ratio);
+    OBL_CHECK(cfg.targeted_pilot >= 1, "SamplerConfig: targeted_pilot must be >= 1, got ",
+              cfg.targeted_pilot);
+    OBL_CHECK(cfg.targeted_max_steps >= 1, "SamplerConfig: targeted_max_steps must be >= 1, got ",
+              cfg.targeted_max_steps);
     OBL_CHECK(std::isfinite(cfg.targeted_step) && cfg.targeted_step > 0,
               "SamplerConfig: targeted_step must be > 0, got ", cfg.targeted_step);
     OBL_CHECK(cfg.targeted_max_doublings >= 0,
@@ -427,6 +545,18 @@ void check_sampler_config(const SamplerConfig& cfg) {
                       "SamplerConfig: matched_mean/matched_std[", i, "] = ", cfg.matched_mean[i],
                       " / ", cfg.matched_std[i], " (need finite values and std >= 0)");
     }
+}
+
+const char* plain_stop_name(PlainStop s) {
+    switch (s) {
+        case PlainStop::QuotasFull:
+            return "quotas full";
+        case PlainStop::RareClasses:
+            return "rare classes";
+        case PlainStop::Cap:
+            return "cap";
+    }
+    return "?";
 }
 
 // ---- stats --------------------------------------------------------------------------------------
@@ -457,15 +587,17 @@ std::vector<int> SampleStats::targeted_classes() const {
 
 std::string SampleStats::summary() const {
     std::ostringstream os;
-    os << path << ": " << draws << " plain draws (cap " << max_draws << "), " << targeted_draws
-       << " targeted, acceptance " << acceptance_rate() << "\n";
+    os << path << ": " << draws << " plain draws (cap " << max_draws
+       << ", ended: " << plain_stop_name(plain_stop) << "), " << targeted_draws << " targeted + "
+       << pilot_draws << " pilot, acceptance " << acceptance_rate() << ", " << plain_seconds
+       << " s + " << targeted_seconds << " s\n";
     for (size_t c = 0; c < classes.size(); ++c) {
         const ClassSampleStats& s = classes[c];
         os << "  class " << c << ": " << s.accepted << "/" << s.quota << " accepted, " << s.hits
            << " hits (rate " << hit_rate(static_cast<int>(c)) << ")";
         if (s.targeted_draws > 0)
-            os << ", targeted " << s.targeted_accepted << "/" << s.targeted_draws << " (step "
-               << s.targeted_step << ")";
+            os << ", targeted " << s.targeted_accepted << "/" << s.targeted_draws << " (shift |m| "
+               << s.targeted_shift << " after " << s.targeted_steps << " steps)";
         os << "\n";
     }
     return os.str();
@@ -479,6 +611,11 @@ DrawSpec draw_spec(const SamplerConfig& cfg, const Shape& shape, Device device) 
         case SynthDistribution::Gaussian:
             s.kind = SynthDist::Normal;
             s.offset = region_offset(0);
+            break;
+        case SynthDistribution::Rectified:  // the Gaussian's variates, rectified
+            s.kind = SynthDist::Normal;
+            s.offset = region_offset(0);
+            s.rectify = true;
             break;
         case SynthDistribution::Uniform:
             s.kind = SynthDist::Uniform;
@@ -527,7 +664,7 @@ Tensor synth_draw_block(const DrawSpec& spec, int64_t d, int64_t first, int64_t 
             OBL_CUDA_ONLY(kernels::synth_draw_cuda(z.f32(), dims, p, cuda_context().stream()));
             break;
     }
-    return z;
+    return spec.rectify ? relu(z) : z;
 }
 
 SynthBlock synth_sample_block(const Tensor& weight, const Tensor& bias, const DrawSpec& spec,
@@ -596,8 +733,8 @@ SyntheticSet sample_embeddings(Module& head, const Shape& shape, const SamplerCo
     r.device = head.device();
     r.seed = seed;
     r.spec = draw_spec(cfg, shape, r.device);
-    // The fused kernel needs a vector cut and a head that is exactly one Linear.
-    r.linear = cfg.allow_fused && shape.size() == 1 ? as_linear(head) : nullptr;
+    // The fused kernel needs a vector cut, a head that is exactly one Linear and unrectified draws.
+    r.linear = cfg.allow_fused && shape.size() == 1 && !r.spec.rectify ? as_linear(head) : nullptr;
     if (r.linear) {
         OBL_CHECK(r.linear->in_features() == r.d, "sample_embeddings: the linear head takes ",
                   r.linear->in_features(), " features, the embedding shape is ", shape.str());
@@ -619,7 +756,11 @@ SyntheticSet sample_embeddings(Module& head, const Shape& shape, const SamplerCo
     SampleStats& st = out.stats;
     st.path = std::string(r.linear ? "fused linear head" : "generic head") + " (" +
               backend_name(r.device) + ")";
-    st.max_draws = cfg.max_draws > 0 ? cfg.max_draws : std::max<int64_t>(4096, 20 * total_quota);
+    st.max_draws =
+        cfg.max_draws > 0
+            ? cfg.max_draws
+            : std::max<int64_t>(4096, static_cast<int64_t>(std::ceil(
+                                          cfg.cap_ratio * static_cast<double>(total_quota))));
     st.classes.resize(static_cast<size_t>(r.k));
     for (int64_t c = 0; c < r.k; ++c) st.classes[c].quota = quota[c];
     const int64_t block =
@@ -629,11 +770,25 @@ SyntheticSet sample_embeddings(Module& head, const Shape& shape, const SamplerCo
         "sample_embeddings: D = ", r.d, " times max_draws = ", st.max_draws,
         " exceeds one Philox stream region (2^", kSynthRegionBits, " values)");
 
-    // 1. Plain phase: blocks in candidate order until every quota is full or the cap is hit.
+    // 1. Plain phase: blocks in candidate order until every quota is full, the cap is hit, or at a
+    // checkpoint every short class is rare. Blocks never straddle a checkpoint, so the rule sees
+    // the same counts whatever the block size.
+    const auto t_plain = std::chrono::steady_clock::now();
     std::vector<int64_t> filled(static_cast<size_t>(r.k), 0);
     Collector kept(r.device, total_quota, r.d);
-    while (st.draws < st.max_draws && !all_full(filled, quota)) {
-        const int64_t n = std::min(block, st.max_draws - st.draws);
+    st.plain_stop = PlainStop::Cap;
+    while (st.draws < st.max_draws) {
+        if (all_full(filled, quota)) {
+            st.plain_stop = PlainStop::QuotasFull;
+            break;
+        }
+        if (cfg.stop_rare && st.draws > 0 && st.draws % kSynthCheckpoint == 0 &&
+            all_short_rare(st, filled, quota)) {
+            st.plain_stop = PlainStop::RareClasses;
+            break;
+        }
+        int64_t n = std::min(block, st.max_draws - st.draws);
+        if (cfg.stop_rare) n = std::min(n, kSynthCheckpoint - st.draws % kSynthCheckpoint);
         const Labelled b = label_block(r, st.draws, n);
         QuotaResult q = apply_quota(b.label, filled, quota);
         int64_t stop = n;
@@ -653,10 +808,13 @@ SyntheticSet sample_embeddings(Module& head, const Shape& shape, const SamplerCo
         kept.add(b.z, b.label, 0, rows);
         st.draws += stop;
     }
+    if (all_full(filled, quota)) st.plain_stop = PlainStop::QuotasFull;
     for (int64_t c = 0; c < r.k; ++c) st.classes[c].accepted = filled[c];
+    st.plain_seconds = seconds_since(t_plain);
 
-    // 2. Targeted phase for the classes still short at the cap. The gradient steps run on a
-    // frozen clone, so the caller's head never accumulates parameter gradients.
+    // 2. Targeted phase for the classes still short. The gradient steps run on a frozen clone,
+    // so the caller's head never accumulates parameter gradients.
+    const auto t_targeted = std::chrono::steady_clock::now();
     if (cfg.targeted && !all_full(filled, quota)) {
         std::shared_ptr<Module> frozen(head.clone());
         frozen->eval();
@@ -667,20 +825,26 @@ SyntheticSet sample_embeddings(Module& head, const Shape& shape, const SamplerCo
             const int64_t max_t = cfg.targeted_max_draws > 0
                                       ? cfg.targeted_max_draws
                                       : std::max<int64_t>(8 * cfg.targeted_batch, 20 * quota[c]);
-            OBL_CHECK(static_cast<uint64_t>(r.d) * static_cast<uint64_t>(max_t) < kRegionElements,
-                      "sample_embeddings: D = ", r.d, " times targeted_max_draws = ", max_t,
-                      " exceeds one Philox stream region");
+            OBL_CHECK(
+                static_cast<uint64_t>(r.d) * static_cast<uint64_t>(max_t + cfg.targeted_pilot) <
+                    kRegionElements,
+                "sample_embeddings: D = ", r.d, " times targeted_max_draws = ", max_t,
+                " exceeds one Philox stream region");
             const TargetedOutcome t =
                 fill_targeted(r, *frozen, cfg, c, quota[c] - filled[c], max_t, unit, kept);
             ClassSampleStats& cs = st.classes[c];
             cs.targeted_draws = t.draws;
             cs.targeted_accepted = t.accepted;
-            cs.targeted_step = t.alpha;
+            cs.targeted_steps = t.steps;
+            cs.targeted_shift = t.shift;
+            cs.targeted_step = t.eta;
             cs.accepted += t.accepted;
             filled[c] += t.accepted;
             st.targeted_draws += t.draws;
+            st.pilot_draws += t.pilot_rows;
         }
     }
+    st.targeted_seconds = seconds_since(t_targeted);
 
     // 3. Classes still short: a clear error, never an endless loop.
     if (!all_full(filled, quota)) {
@@ -688,8 +852,10 @@ SyntheticSet sample_embeddings(Module& head, const Shape& shape, const SamplerCo
         os << "sample_embeddings: cannot fill the quota of class(es)";
         for (int64_t c = 0; c < r.k; ++c)
             if (filled[c] < quota[c]) os << " " << c;
-        os << " after " << st.draws << " plain draws (cap " << st.max_draws << ")"
-           << (cfg.targeted ? " and targeted sampling" : " (targeted sampling off)") << ":";
+        os << " after " << st.draws << " plain draws (cap " << st.max_draws
+           << (st.plain_stop == PlainStop::RareClasses ? ", stopped early: every short class rare"
+                                                       : "")
+           << ")" << (cfg.targeted ? " and targeted sampling" : " (targeted sampling off)") << ":";
         for (int64_t c = 0; c < r.k; ++c) {
             if (filled[c] >= quota[c]) continue;
             const ClassSampleStats& cs = st.classes[c];
@@ -697,7 +863,8 @@ SyntheticSet sample_embeddings(Module& head, const Shape& shape, const SamplerCo
                << " plain hits";
             if (cfg.targeted)
                 os << ", " << cs.targeted_accepted << " of " << cs.targeted_draws
-                   << " targeted proposals, final step " << cs.targeted_step;
+                   << " targeted proposals after " << cs.targeted_steps << " shift steps (|m| "
+                   << cs.targeted_shift << ")";
             os << ");";
         }
         os << " the head (almost) never predicts these classes from this distribution: lower "

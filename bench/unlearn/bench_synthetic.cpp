@@ -3,6 +3,12 @@
 // (D = 64, K = 10) and a larger one (D = 512, K = 100), and the whole sampler (quota included).
 //   BM_synthetic_draws/{fused_fast,unfused_ref}/threads:T/D:<D>_K:<K>  synth_sample_block, z kept
 //   BM_synthetic_sample/fused_fast/threads:2/D:<D>_K:<K>/per_class:<Q>  sample_embeddings
+//   BM_synthetic_sample/generic/threads:2/resnet20_last_block/per_class:<Q>  sample_embeddings on
+//       a non-linear head: CIFAR ResNet-20 (its own init, no weights file) cut at last_block
+//       (the last residual block + pool + fc on a 64x8x8 map). Counters: plain / targeted /
+//       pilot draws per run and the seconds of each phase, so the cost of rejected plain draws
+//       and of the targeted search shows separately; fwd/s counts forward passes (a pilot row
+//       costs about 2, forward + backward).
 // Counters: draws/s; limit_draws/s and pct_of_limit, the machine's limit for this work estimated
 // from per-thread rates measured here on one thread and scaled by the thread count T:
 //     limit = T / (D / normals_per_s + 2 D K / gemm_flops_per_s)
@@ -23,6 +29,8 @@
 #include "kernels/common/parallel.h"
 #include "kernels/gemm.h"
 #include "kernels/random.h"
+#include "models/resnet.h"
+#include "models/split.h"
 #include "nn/dispatch.h"
 #include "nn/modules/linear.h"
 #include "nn/modules/sequential.h"
@@ -175,6 +183,37 @@ void bm_sample(benchmark::State& state, int64_t d, int64_t k, int64_t per_class)
     obl::set_num_threads(saved);
 }
 
+void bm_sample_generic(benchmark::State& state, int64_t per_class) {
+    const int saved = obl::num_threads();
+    obl::set_num_threads(2);
+    std::shared_ptr<obl::Classifier> model = obl::make_cifar_resnet(20, 10);
+    model->eval();
+    const obl::Split sp = obl::split(*model, "last_block", {3, 32, 32});
+    obl::SamplerConfig cfg;
+    cfg.per_class = per_class;
+    double plain = 0, targeted = 0, pilot = 0, plain_s = 0, targeted_s = 0, runs = 0;
+    uint64_t seed = kSeed;
+    for (auto _ : state) {
+        const obl::SyntheticSet s =
+            obl::sample_embeddings(*sp.head, sp.embedding_shape, cfg, seed++);
+        plain += static_cast<double>(s.stats.draws);
+        targeted += static_cast<double>(s.stats.targeted_draws);
+        pilot += static_cast<double>(s.stats.pilot_draws);
+        plain_s += s.stats.plain_seconds;
+        targeted_s += s.stats.targeted_seconds;
+        runs += 1;
+        benchmark::DoNotOptimize(s.z.f32());
+    }
+    state.counters["plain_draws"] = plain / runs;
+    state.counters["targeted_draws"] = targeted / runs;
+    state.counters["pilot_draws"] = pilot / runs;
+    state.counters["plain_s"] = plain_s / runs;
+    state.counters["targeted_s"] = targeted_s / runs;
+    state.counters["fwd/s"] =
+        benchmark::Counter(plain + targeted + 2 * pilot, benchmark::Counter::kIsRate);
+    obl::set_num_threads(saved);
+}
+
 bool register_all() {
     struct Shape {
         int64_t d, k;
@@ -204,6 +243,15 @@ bool register_all() {
             ->UseRealTime()
             ->Unit(benchmark::kMillisecond);
     }
+    for (int64_t per_class : {1000, 5000})
+        benchmark::RegisterBenchmark(
+            ("BM_synthetic_sample/generic/threads:2/resnet20_last_block/per_class:" +
+             std::to_string(per_class))
+                .c_str(),
+            [=](benchmark::State& st) { bm_sample_generic(st, per_class); })
+            ->UseRealTime()
+            ->Iterations(1)
+            ->Unit(benchmark::kSecond);
     return true;
 }
 

@@ -298,14 +298,21 @@ TEST(Synthetic, RareClassIsFilledByTargetedSampling) {
     const SyntheticSet s = sample_embeddings(*head, {16}, cfg, 4);
     EXPECT_EQ(class_counts(s.y, 4), std::vector<int64_t>(4, 50));
     const SampleStats& st = s.stats;
-    EXPECT_EQ(st.draws, 20000);  // the plain phase ran to its cap
+    // Classes 0, 1, 3 fill within the first 4096 candidates; class 2 has no hit at that
+    // checkpoint, so it is rare (0 * 20000 < 50 * 4096) and the plain phase ends there.
+    EXPECT_EQ(st.draws, kSynthCheckpoint);
+    EXPECT_EQ(st.plain_stop, PlainStop::RareClasses);
     EXPECT_EQ(st.classes[2].hits, 0);
     EXPECT_EQ(st.targeted_classes(), std::vector<int>{2});
     EXPECT_GT(st.classes[2].targeted_draws, 0);
     EXPECT_EQ(st.classes[2].targeted_accepted, 50);
+    EXPECT_GE(st.classes[2].targeted_steps, 1);
+    EXPECT_GT(st.classes[2].targeted_shift, 0);
     EXPECT_GE(st.classes[2].targeted_step, cfg.targeted_step);
     EXPECT_EQ(st.targeted_draws, st.classes[2].targeted_draws);
+    EXPECT_EQ(st.pilot_draws, cfg.targeted_pilot * (st.classes[2].targeted_steps + 1));
     EXPECT_THAT(st.summary(), HasSubstr("targeted 50/"));
+    EXPECT_THAT(st.summary(), HasSubstr("ended: rare classes"));
     // The targeted rows are still labelled by the head's own argmax.
     expect_head_agrees(*head, s.z, s.y);
     // Deterministic too.
@@ -313,6 +320,177 @@ TEST(Synthetic, RareClassIsFilledByTargetedSampling) {
     if (dev.is_cpu()) {
         EXPECT_EQ(bytes(again.z), bytes(s.z));
     }
+    // Without the early stop the plain phase runs to its cap, then targets the same class.
+    cfg.stop_rare = false;
+    const SyntheticSet capped = sample_embeddings(*head, {16}, cfg, 4);
+    EXPECT_EQ(capped.stats.draws, 20000);
+    EXPECT_EQ(capped.stats.plain_stop, PlainStop::Cap);
+    EXPECT_EQ(capped.stats.classes[2].targeted_accepted, 50);
+}
+
+// Rectified draws are the Gaussian's variates with the negative ones set to 0; the sampler labels
+// them through the generic path, and a class the rectified noise never reaches is still filled
+// by the targeted phase with NON-NEGATIVE proposals (the shift moves the Gaussian before the
+// rectification) labelled by the head's own argmax.
+TEST(Synthetic, RectifiedDrawsAreTheRectifiedGaussianAndStayNonNegative) {
+    SamplerConfig gauss, rect;
+    rect.distribution = SynthDistribution::Rectified;
+    const Tensor g =
+        synth_draw_block(draw_spec(gauss, {7}, Device::cpu()), 7, 5, 333, 9, Device::cpu());
+    const Tensor r =
+        synth_draw_block(draw_spec(rect, {7}, Device::cpu()), 7, 5, 333, 9, Device::cpu());
+    const std::vector<float> gv = g.to_vector<float>(), rv = r.to_vector<float>();
+    int64_t zeros = 0;
+    for (size_t i = 0; i < gv.size(); ++i) {
+        ASSERT_EQ(rv[i], gv[i] > 0 ? gv[i] : 0.f) << i;
+        zeros += rv[i] == 0.f;
+    }
+    EXPECT_NEAR(static_cast<double>(zeros) / static_cast<double>(rv.size()), 0.5, 0.03);
+    EXPECT_EQ(parse_synth_distribution("rectified"), SynthDistribution::Rectified);
+
+    auto head = linear_head(16, 4, 31);
+    {
+        // Class 2 wins only out along (1, ..., 1): row 0.5 everywhere, bias -8 (the rectified
+        // noise's sum is ~ 6.4 +- 2.3, so it rarely gets there).
+        Tensor w = Tensor(linear_of(*head).weight());
+        for (int64_t t = 0; t < 16; ++t) w.f32()[2 * 16 + t] = 0.5f;
+        Tensor bias = Tensor::zeros({4});
+        bias.f32()[2] = -8.f;
+        Tensor(linear_of(*head).bias()).copy_(bias);
+    }
+    SamplerConfig cfg = small_config(50);
+    cfg.distribution = SynthDistribution::Rectified;
+    cfg.max_draws = 4096;  // one block of plain draws; class 2 is then short
+    const SyntheticSet s = sample_embeddings(*head, {16}, cfg, 4);
+    EXPECT_EQ(class_counts(s.y, 4), std::vector<int64_t>(4, 50));
+    EXPECT_THAT(s.stats.path, HasSubstr("generic head"));
+    EXPECT_EQ(s.stats.targeted_classes(), std::vector<int>{2}) << s.stats.summary();
+    for (float v : s.z.to_vector<float>()) ASSERT_GE(v, 0.f);
+    expect_head_agrees(*head, s.z, s.y);
+}
+
+// The plain phase's early stop, recomputed by hand from the candidates' labels: it ends at the
+// first checkpoint (multiple of 4096) where every short class has hits * cap < quota * n.
+TEST(Synthetic, PlainPhaseStopsAtTheFirstCheckpointWhereEveryShortClassIsRare) {
+    auto head = linear_head(8, 3, 17);
+    {
+        Tensor bias = Tensor::zeros({3});
+        bias.f32()[2] = -5.5f;  // class 2: a fraction of a percent of the noise
+        Tensor(linear_of(*head).bias()).copy_(bias);
+    }
+    SamplerConfig cfg = small_config(0);
+    cfg.quotas = {2000, 2000, 100};  // cap = 4 x 4100 = 16400: class 2 needs a rate >= 0.61%
+    cfg.targeted = false;
+    const int64_t cap = 16400;
+    const int64_t n_all = cap;
+    const SynthBlock all = synth_sample_block(linear_of(*head).weight(), linear_of(*head).bias(),
+                                              draw_spec(cfg, {8}, Device::cpu()), 0, n_all, 6);
+    const std::vector<int64_t> label = all.label.to_vector<int64_t>();
+    std::vector<int64_t> hits(3, 0);
+    int64_t expect_stop = -1;
+    std::vector<int64_t> hits_at_stop;
+    for (int64_t n = 1; n <= n_all && expect_stop < 0; ++n) {
+        ++hits[label[n - 1]];
+        if (n % kSynthCheckpoint != 0) continue;
+        bool full = true, rare = true;
+        for (int c = 0; c < 3; ++c) {
+            if (hits[c] >= cfg.quotas[c]) continue;
+            full = false;
+            if (hits[c] * cap >= cfg.quotas[c] * n) rare = false;
+        }
+        ASSERT_FALSE(full) << "the set-up needs a class that stays short";
+        if (rare) {
+            expect_stop = n;
+            hits_at_stop = hits;
+        }
+    }
+    ASSERT_GT(expect_stop, kSynthCheckpoint) << "the set-up needs classes 0/1 to fill first";
+    ASSERT_GT(hits_at_stop[2], 0) << "the set-up needs some plain hits of class 2";
+    try {
+        sample_embeddings(*head, {8}, cfg, 6);
+        FAIL() << "expected obl::Error (class 2 short, targeted sampling off)";
+    } catch (const Error& e) {
+        EXPECT_THAT(e.what(),
+                    HasSubstr("after " + std::to_string(expect_stop) +
+                              " plain draws (cap 16400, stopped early: every short class rare)"));
+        EXPECT_THAT(e.what(),
+                    HasSubstr("class 2 has " + std::to_string(hits_at_stop[2]) + " of 100 (" +
+                              std::to_string(hits_at_stop[2]) + " plain hits)"));
+    }
+    // The same draws whatever the block size (blocks are cut at the checkpoints).
+    cfg.targeted = true;
+    cfg.block = 3000;
+    const SyntheticSet a = sample_embeddings(*head, {8}, cfg, 6);
+    cfg.block = 777;
+    const SyntheticSet b = sample_embeddings(*head, {8}, cfg, 6);
+    EXPECT_EQ(a.stats.draws, expect_stop);
+    EXPECT_EQ(a.stats.classes[2].hits, hits_at_stop[2]);
+    EXPECT_EQ(a.stats.classes[2].targeted_accepted, 100 - hits_at_stop[2]);
+    EXPECT_EQ(bytes(a.z), bytes(b.z));
+    EXPECT_EQ(bytes(a.y), bytes(b.y));
+}
+
+// The mean shift, recomputed by hand: with logits (0, z_0 - 6) class 1 is {z_0 > 6}; every
+// row's CE gradient points along -e_0, so the search moves m along +e_0 only, by 0.5 for 8 steps
+// then 1.0, until half the pilot has v_0 + m_0 > 6; proposals are then v + m, and the accepted
+// rows are the first ones with v_0 + m_0 > 6, the other coordinates untouched.
+TEST(Synthetic, TargetedShiftMatchesAHandComputedSearch) {
+    auto head = linear_head(4, 2, 1);
+    {
+        Tensor w = Tensor::zeros({2, 4});
+        w.f32()[4] = 1.f;  // W[1, 0] = 1
+        Tensor(linear_of(*head).weight()).copy_(w);
+        Tensor b = Tensor::zeros({2});
+        b.f32()[1] = -6.f;
+        Tensor(linear_of(*head).bias()).copy_(b);
+    }
+    SamplerConfig cfg;
+    cfg.quotas = {50, 20};
+    cfg.targeted_batch = 64;
+    const uint64_t seed = 3;
+    const SyntheticSet s = sample_embeddings(*head, {4}, cfg, seed);
+    const SampleStats& st = s.stats;
+    EXPECT_EQ(st.classes[1].hits, 0);
+    EXPECT_EQ(st.draws, 4096);  // class 0 fills at once; the cap max(4096, 4 x 70) ends it
+    EXPECT_EQ(st.plain_stop, PlainStop::Cap);
+
+    DrawSpec spec = draw_spec(cfg, {4}, Device::cpu());
+    spec.offset = uint64_t(16 + 1) << kSynthRegionBits;
+    const int64_t p = cfg.targeted_pilot;
+    const std::vector<float> pilot =
+        synth_draw_block(spec, 4, 0, p, seed, Device::cpu()).to_vector<float>();
+    auto accepted = [](float v0, double m0) { return v0 + static_cast<float>(m0) > 6.f; };
+    double m0 = 0;
+    int steps = 0;
+    for (;; ++steps) {
+        int64_t in = 0;
+        for (int64_t i = 0; i < p; ++i) in += accepted(pilot[i * 4], m0);
+        if (2 * in >= p) break;
+        m0 += 0.5 * std::ldexp(1.0, steps / 8);
+    }
+    EXPECT_EQ(st.classes[1].targeted_steps, steps);
+    EXPECT_DOUBLE_EQ(st.classes[1].targeted_shift, m0);
+    ASSERT_GT(steps, 8) << "the set-up should reach the doubled step length";
+
+    // The expected accepted rows, in order: proposals P, P + 1, ... with v_0 + m_0 > 6.
+    const std::vector<float> prop =
+        synth_draw_block(spec, 4, p, 256, seed, Device::cpu()).to_vector<float>();
+    std::vector<float> want;
+    int64_t examined = 0;
+    for (int64_t t = 0; t < 256 && static_cast<int64_t>(want.size()) < 20 * 4; ++t) {
+        examined = t + 1;
+        if (!accepted(prop[t * 4], m0)) continue;
+        want.push_back(prop[t * 4] + static_cast<float>(m0));
+        for (int j = 1; j < 4; ++j) want.push_back(prop[t * 4 + j]);
+    }
+    ASSERT_EQ(want.size(), 80u);
+    const std::vector<float> z = s.z.to_vector<float>();
+    const std::vector<int64_t> y = s.y.to_vector<int64_t>();
+    ASSERT_EQ(z.size(), 70u * 4);
+    EXPECT_EQ(std::vector<float>(z.begin() + 50 * 4, z.end()), want);
+    EXPECT_EQ(std::vector<int64_t>(y.begin() + 50, y.end()), std::vector<int64_t>(20, 1));
+    // Rounds of 64 proposals: the round that completes the quota is counted whole.
+    EXPECT_EQ(st.classes[1].targeted_draws, (examined + 63) / 64 * 64);
 }
 
 TEST(Synthetic, ImpossibleClassThrowsNamingItAfterTheCap) {
@@ -576,6 +754,51 @@ TEST(Synthetic, ConvHeadUsesTheGenericPathAndLeavesTheHeadUnchanged) {
     EXPECT_EQ(ds->size(), 75);
     EXPECT_EQ(ds->num_classes(), 3);
     EXPECT_EQ(ds->sample_shape(), Shape({4, 5, 5}));
+}
+
+// A conv head whose noise rarely reaches some classes: targeted sampling (autograd through the
+// conv and BN layers) must be as deterministic as the plain phase, for any thread count / block.
+TEST(Synthetic, ConvHeadTargetedSamplingIsBitIdenticalAcrossThreadsAndBlocks) {
+    Conv2dParams p;
+    p.pad_h = p.pad_w = 1;
+    auto fc = std::make_shared<Linear>(6, 5, true, 4);
+    auto head = std::make_shared<Sequential>(std::vector<std::shared_ptr<Module>>{
+        std::make_shared<Conv2d>(3, 6, 3, p, true, 3), std::make_shared<BatchNorm2d>(6),
+        std::make_shared<Tanh>(),
+        std::make_shared<Lambda>(
+            "pool", [](const Tensor& x) { return adaptive_avg_pool2d(x, 1, 1).flatten(1); }),
+        fc});
+    {
+        Tensor b = Tensor::zeros({5});
+        b.f32()[1] = -0.3f;  // class 1 is rare under N(0, I)
+        Tensor(fc->bias()).copy_(b);
+    }
+    head->eval();
+    SamplerConfig cfg = small_config(40);
+    const int threads = num_threads();
+    set_num_threads(1);
+    const SyntheticSet one = sample_embeddings(*head, {3, 4, 4}, cfg, 9);
+    set_num_threads(2);
+    const SyntheticSet two = sample_embeddings(*head, {3, 4, 4}, cfg, 9);
+    cfg.block = 100;
+    const SyntheticSet other_blocks = sample_embeddings(*head, {3, 4, 4}, cfg, 9);
+    set_num_threads(threads);
+
+    EXPECT_EQ(class_counts(one.y, 5), std::vector<int64_t>(5, 40));
+    EXPECT_FALSE(one.stats.targeted_classes().empty()) << one.stats.summary();
+    expect_head_agrees(*head, one.z, one.y);
+    for (const SyntheticSet* s : {&two, &other_blocks}) {
+        EXPECT_EQ(bytes(s->z), bytes(one.z));
+        EXPECT_EQ(bytes(s->y), bytes(one.y));
+        EXPECT_EQ(s->stats.draws, one.stats.draws);
+        for (int c = 0; c < 5; ++c) {
+            const ClassSampleStats &a = s->stats.classes[c], &b = one.stats.classes[c];
+            EXPECT_EQ(a.hits, b.hits);
+            EXPECT_EQ(a.targeted_draws, b.targeted_draws);
+            EXPECT_EQ(a.targeted_steps, b.targeted_steps);
+            EXPECT_EQ(a.targeted_shift, b.targeted_shift);
+        }
+    }
 }
 
 TEST(Synthetic, ConfigErrorsNameTheField) {
