@@ -23,5 +23,8 @@ int cmd_embed(int argc, char** argv);
 int cmd_run(int argc, char** argv);
 // `oblivio report` (experiments/cmd_report.cpp): tables and plots of a run directory.
 int cmd_report(int argc, char** argv);
+// `oblivio explain` (experiments/cmd_explain.cpp): a dry run of forget (split, draws, method,
+// stopping rule, time estimate); trains and writes nothing.
+int cmd_explain(int argc, char** argv);
 
 }  // namespace obl::cli

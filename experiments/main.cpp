@@ -24,6 +24,7 @@ constexpr const char* kUsage =
     "commands:\n"
     "  selfcheck   train a small MLP with oblivio's autodiff and check that it learns\n"
     "  forget      make a model forget classes, source-free (synthetic embeddings)\n"
+    "  explain     dry run of forget: the split, where the draws land, settings, time estimate\n"
     "  methods     list the unlearning methods and their settings (-v: every field)\n"
     "  train       train an original (or an oracle without some classes) from a recipe YAML\n"
     "  embed       compute (and cache) real embeddings of a dataset at a cut\n"
@@ -65,6 +66,7 @@ int main(int argc, char** argv) {
         if (cmd == "models") return obl::cli::cmd_models(argc - 1, argv + 1);
         if (cmd == "eval") return obl::cli::cmd_eval(argc - 1, argv + 1);
         if (cmd == "forget") return obl::cli::cmd_forget(argc - 1, argv + 1);
+        if (cmd == "explain") return obl::cli::cmd_explain(argc - 1, argv + 1);
         if (cmd == "methods") return obl::cli::cmd_methods(argc - 1, argv + 1);
         if (cmd == "train") return obl::cli::cmd_train(argc - 1, argv + 1);
         if (cmd == "embed") return obl::cli::cmd_embed(argc - 1, argv + 1);
