@@ -38,8 +38,12 @@ struct ForgetRequest {
     Device device = Device::cpu();
     // The training source. Null (the default): synthetic draws from the head (source-free). Set:
     // real embeddings at the cut with their true labels (embed_at_cut on a TRAIN split), used
-    // instead of synthetic draws, for the paper's real-vs-synthetic comparison. Everything else
-    // (the method, the data-free monitor on held-out SYNTHETIC draws) is the same.
+    // instead of synthetic draws, for the paper's real-vs-synthetic comparison. The method is
+    // the same; the data-free monitor still records every epoch on held-out SYNTHETIC draws,
+    // but a real-source run trains the method's whole epoch budget and keeps its last epoch
+    // (stop reason "budget (real source)"), as the paper's real-data baselines do (the
+    // synthetic signals say little about a head trained on real embeddings); only a non-finite
+    // last epoch falls back to the monitor's selection.
     std::shared_ptr<const Dataset> real_train;
     // Tracing (calibration, unlearning curves): run the method's whole epoch budget. The monitor
     // still records every epoch and selects what the rule would have selected without tracing

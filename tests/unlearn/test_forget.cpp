@@ -218,6 +218,31 @@ TEST(Forget, SequentialRequestKeepsEarlierClassesForgotten) {
     EXPECT_FALSE(fs::exists(tmp.file("again.safetensors")));
 }
 
+// A real-source run (the runner's `source: real` rows) trains the method's whole epoch budget
+// and keeps its last epoch; the synthetic monitor still records every epoch.
+TEST(Forget, RealSourceRunsTheWholeBudget) {
+    std::shared_ptr<Classifier> model = make_model("cifar_resnet20");
+    // "Real" embeddings at pre_logits: 64-d non-negative features with arbitrary labels.
+    const int64_t n = 600;
+    Tensor x = test::uniform_tensor({n, 64}, 0, 2, 11);
+    std::vector<int64_t> y(static_cast<size_t>(n));
+    for (int64_t i = 0; i < n; ++i) y[static_cast<size_t>(i)] = i % 10;
+    auto real = std::make_shared<TensorDataset>(x, Tensor::from_vector(y, {n}), 10);
+    ForgetRequest req;
+    req.classes = {3};
+    req.method = "neg_grad_plus";
+    req.overrides = {{"epochs", "3"}};
+    req.sampler.per_class = 50;
+    req.selection.per_class = 50;
+    req.real_train = real;
+    const ForgetResult r = run_forget(*model, {3, 32, 32}, req);
+    EXPECT_EQ(r.report.stop_reason, "budget (real source)");
+    ASSERT_EQ(r.report.selection_history.size(), 3u);
+    EXPECT_EQ(r.report.selected.epoch, 2);
+    EXPECT_EQ(r.report.source, "real");
+    EXPECT_TRUE(r.report.warnings.empty());  // linear head, real source: nothing to warn about
+}
+
 TEST(Forget, MethodsListing) {
     std::vector<std::string> args = {"methods", "-v"};
     std::vector<char*> argv;
