@@ -6,6 +6,7 @@
 #include <cstring>
 #include <exception>
 #include <filesystem>
+#include <vector>
 
 #include "data/loader.h"
 #include "data/transforms.h"
@@ -220,9 +221,20 @@ CachedEmbeddings cached_embeddings(const std::string& cache_dir, const EmbedKey&
                      std::string(e.what()));
         }
     }
+    // The directories made here are removed again when compute() throws, so that a run stopping
+    // on bad input leaves nothing behind (fs::remove only removes a directory that is empty).
+    std::vector<std::filesystem::path> created;  // innermost first
+    for (std::filesystem::path p = cache_dir; !p.empty() && !std::filesystem::exists(p, ec);
+         p = p.parent_path())
+        created.push_back(p);
     std::filesystem::create_directories(cache_dir, ec);
     OBL_CHECK(!ec, "embedding cache: cannot create ", cache_dir, ": ", ec.message());
-    out.data = compute();
+    try {
+        out.data = compute();
+    } catch (...) {
+        for (const std::filesystem::path& dir : created) std::filesystem::remove(dir, ec);
+        throw;
+    }
     OBL_CHECK(out.data != nullptr, "embedding cache: compute() returned nothing for ", out.path);
     write_embeddings(out.path, *out.data, key);
     return out;

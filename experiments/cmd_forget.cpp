@@ -5,10 +5,10 @@
 #include "experiments/cmd_forget.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
-#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
@@ -36,7 +36,8 @@ constexpr const char* kForgetUsage =
     "\n"
     "  --cut P                 pre_logits (default) | last_block | a stage name\n"
     "  --samples-per-class N   synthetic draws per class (default 5000)\n"
-    "  --dist D                gaussian | uniform | laplace (default gaussian)\n"
+    "  --dist D                gaussian | uniform | laplace | matched | rectified\n"
+    "                          (default gaussian; unlearn/synthetic.h describes each)\n"
     "  --seed S                (default 0)\n"
     "  --set key=value         method setting (see oblivio methods -v); select.<key> sets the\n"
     "                          selection rule (per_class, confident_share, margin_ratio,\n"
@@ -53,10 +54,17 @@ constexpr const char* kForgetUsage =
     "                          measure real accuracy after every epoch (report.json 'epochs')\n"
     "  --device D              cpu | cuda (default cpu)\n";
 
-bool same_file(const std::string& a, const std::string& b) {
-    std::error_code ec;
-    if (std::filesystem::exists(b, ec) && std::filesystem::equivalent(a, b, ec)) return true;
-    return std::filesystem::weakly_canonical(a, ec) == std::filesystem::weakly_canonical(b, ec);
+// The name of the model's first parameter or buffer holding a NaN or an infinity ("" if none),
+// one tensor at a time on the host.
+std::string first_non_finite_tensor(const Classifier& model) {
+    for (const NamedTensors& group : {model.named_parameters(), model.named_buffers()})
+        for (const auto& [name, t] : group) {
+            if (!is_floating(t.dtype())) continue;
+            const std::vector<double> v = t.to_vector<double>();
+            if (!std::all_of(v.begin(), v.end(), [](double x) { return std::isfinite(x); }))
+                return name;
+        }
+    return "";
 }
 
 // Per-class real accuracy before and after, forget classes marked.
@@ -149,6 +157,7 @@ int run_forget_cmd(int argc, char** argv) {
     if (method.empty()) return fail("oblivio forget needs --method (see oblivio methods)");
     if (out.empty()) return fail("oblivio forget needs --out FILE.safetensors");
     if (same_file(model_path, out)) return fail("--out must not be the input model " + model_path);
+    if (const std::string bad = output_path_problem("--out", out); !bad.empty()) return fail(bad);
     if (device == "cuda" && !cuda_available())
         return fail("--device cuda: no usable CUDA device in this build/machine");
 
@@ -242,6 +251,7 @@ int run_forget_cmd(int argc, char** argv) {
                 rep.stop_reason.c_str(), rep.selected.epoch, rep.epochs.size(),
                 rep.selected.forget_agreement, rep.selected.margin, rep.selected.retain_agreement,
                 rep.selected.forgotten ? "forgotten" : "NOT forgotten by the data-free rule");
+    for (const std::string& w : rep.warnings) std::printf("warning: %s\n", w.c_str());
     std::printf("time: sampling %.3f s, training %.3f s, selection %.3f s\n", rep.sampling_seconds,
                 rep.training_seconds, rep.selection_seconds);
     if (rep.has_eval)
@@ -250,6 +260,12 @@ int run_forget_cmd(int argc, char** argv) {
                     100 * rep.after.forget, 100 * rep.before.retain, 100 * rep.after.retain);
     if (rep.has_eval) print_class_table(rep, images->class_names());
     std::fflush(stdout);
+    // A diverged head (NaN/Inf weights, e.g. the first epoch of a far too high lr selected for
+    // want of a finite one) is never written, not even with --force.
+    if (const std::string bad = first_non_finite_tensor(*r.model); !bad.empty())
+        return fail("the unlearned model's '" + bad + "' holds NaN/Inf (the run diverged; stop " +
+                    rep.stop_reason + "): not writing " + out +
+                    ", not even with --force; lower the method's lr (--set lr=...)");
     if (!rep.selected.admissible && !force)
         return fail("retain agreement " + std::to_string(rep.selected.retain_agreement) +
                     " is below tau_r " + std::to_string(req.selection.tau_r) + ": not writing " +

@@ -1,7 +1,10 @@
 // `oblivio models`: the zoo (models/zoo.h) with input size, class count, parameters and split
 // points. `oblivio eval`: top-1 and per-class accuracy of a safetensors checkpoint on a dataset
 // (inputs scaled to [0, 1], resized to the model's input size when they differ, normalised with
-// the zoo entry's mean/std), with a progress bar on stderr.
+// the zoo entry's mean/std), with a progress bar on stderr when it is a terminal (so that in logs
+// stderr holds nothing but a possible one-line "error: ...").
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -64,8 +67,11 @@ std::string clock_time(double seconds) {
     return buf;
 }
 
+bool stderr_is_tty() { return ::isatty(::fileno(stderr)) == 1; }
+
 // One line, redrawn in place: "eval [######------]  4096/10000  1234.5 img/s  ETA 0:05".
 void progress(int64_t done, int64_t total, double elapsed_s) {
+    if (!stderr_is_tty()) return;
     constexpr int kWidth = 30;
     const double frac = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 1.0;
     const int filled = static_cast<int>(frac * kWidth);
@@ -179,7 +185,7 @@ int run_eval(int argc, char** argv) {
         progress(done, total, seconds());
     }
     const double elapsed = seconds();
-    std::fprintf(stderr, "\n");
+    if (stderr_is_tty()) std::fprintf(stderr, "\n");
 
     int64_t hits = 0;
     for (int64_t c : correct) hits += c;
@@ -241,6 +247,7 @@ int cmd_eval(int argc, char** argv) {
     try {
         return run_eval(argc, argv);
     } catch (const std::exception& e) {
+        if (stderr_is_tty()) std::fprintf(stderr, "\r\033[K");  // erase a progress line
         return fail(e.what());
     }
 }

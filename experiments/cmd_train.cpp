@@ -90,18 +90,22 @@ int run_train(int argc, char** argv) {
         return fail("--device cuda: no usable CUDA device in this build/machine");
     if (!init.empty() && !std::filesystem::is_regular_file(init))
         return fail("--init: no such file " + init);
-    {
-        const std::filesystem::path parent = std::filesystem::path(out).parent_path();
-        if (!parent.empty() && !std::filesystem::is_directory(parent))
-            return fail("--out: directory " + parent.string() + " does not exist");
-    }
+    if (const std::string bad = output_path_problem("--out", out); !bad.empty()) return fail(bad);
+    // The output (and its checkpoint <out>.ckpt) must not overwrite an input.
+    for (const std::string& input : {recipe_path, init})
+        if (!input.empty() && (same_file(input, out) || same_file(input, out + ".ckpt")))
+            return fail("--out " + out + " would overwrite the input " + input);
 
     // Everything that can be checked before training is: recipe, data, arch vs data.
     const TrainRecipe recipe = load_recipe(recipe_path, overrides);
     if (root.empty()) root = default_dataset_root(recipe.dataset);
     if (root.empty())
         return fail("dataset " + recipe.dataset + " has no default root: pass --root DIR");
-    const std::vector<DataSplit> splits = dataset_splits(recipe.dataset, root);
+    // The test split (reported at the end) is opened, and so validated, before training: a
+    // corrupt or missing test file must not surface only after the model has been written.
+    std::shared_ptr<const Dataset> test;
+    for (DataSplit s : dataset_splits(recipe.dataset, root))
+        if (s == DataSplit::Test) test = open_dataset(recipe.dataset, root, DataSplit::Test);
 
     TrainOptions options;
     options.device = device == "cuda" ? Device::cuda(0) : Device::cpu();
@@ -134,10 +138,7 @@ int run_train(int argc, char** argv) {
     TrainOutcome result = train_model(recipe, root, out, options);
     std::printf("wrote %s (recipe hash %s)\n", out.c_str(), result.recipe_hash.c_str());
 
-    bool has_test = false;
-    for (DataSplit s : splits) has_test = has_test || s == DataSplit::Test;
-    if (has_test) {
-        std::shared_ptr<const Dataset> test = open_dataset(recipe.dataset, root, DataSplit::Test);
+    if (test) {
         const Accuracy acc =
             evaluate_accuracy(*result.model, test, eval_transforms(recipe), options.device, 256, 1);
         std::printf("test accuracy (reported only): top-1 %.2f%% on %lld images\n", 100 * acc.top1,

@@ -26,6 +26,7 @@
 #include "data/loader.h"
 #include "models/zoo.h"
 #include "nn/autograd.h"
+#include "nn/io/atomic_file.h"
 #include "nn/io/json.h"
 #include "nn/io/safetensors.h"
 #include "nn/ops.h"
@@ -276,6 +277,35 @@ void load_init_weights(Classifier& model, const std::string& path,
         note.pop_back();
     }
     if (progress) progress(note, true);
+}
+
+// ---- the numerical guard ----------------------------------------------------------------------
+
+// The model's floating-point state: parameters and buffers (BatchNorm running statistics).
+NamedTensors float_state(const Classifier& model) {
+    NamedTensors out;
+    for (const NamedTensors& group : {model.named_parameters(), model.named_buffers()})
+        for (const auto& [name, t] : group)
+            if (is_floating(t.dtype())) out.push_back({name, t});
+    return out;
+}
+
+// The name of the first tensor of `state` holding a NaN or an infinity, or "" when all are
+// finite. Cheap on every step: one sum per tensor on its device and a single host sync (a sum is
+// finite whenever every term is, unless the terms are so large that it overflows); only a
+// non-finite total pays for the exact element-by-element scan that names the tensor.
+std::string first_non_finite(const NamedTensors& state) {
+    NoGradGuard no_grad;
+    Tensor total;
+    for (const auto& [name, t] : state) {
+        const Tensor s = sum_all(t);
+        total = total.defined() ? add(total, s) : s;
+    }
+    if (!total.defined() || std::isfinite(total.item())) return "";
+    for (const auto& [name, t] : state)
+        for (double v : t.to_vector<double>())
+            if (!std::isfinite(v)) return name;
+    return "";  // finite values whose sum overflowed: not divergence by this test
 }
 
 }  // namespace
@@ -545,6 +575,16 @@ TrainOutcome train_on(const TrainRecipe& recipe_in, std::shared_ptr<const Datase
     DataLoader loader(train, lo);
     const int64_t steps_per_epoch = loader.num_batches();
     const std::shared_ptr<const Compose> val_inputs = eval_transforms(recipe);
+    // Divergence stops the run before anything is saved: a NaN/Inf loss before the step, a
+    // NaN/Inf weight or running statistic after it. The output is never written (an existing one
+    // stays as it was) and the checkpoint keeps the last good epoch.
+    const NamedTensors state = float_state(*model);
+    auto diverged = [&](int epoch, int64_t step, double lr, const std::string& what) {
+        OBL_THROW("training diverged at epoch ", epoch + 1, " step ", step + 1, " of ",
+                  steps_per_epoch, ": ", what, " (lr ", lr,
+                  "); lower lr or add a warm-up (warmup_epochs). ", out, " was not written",
+                  std::filesystem::exists(ckpt) ? "; " + ckpt + " keeps the last good epoch" : "");
+    };
 
     int epochs_this_call = 0;
     for (int epoch = first_epoch; epoch < recipe.epochs; ++epoch) {
@@ -565,11 +605,12 @@ TrainOutcome train_on(const TrainRecipe& recipe_in, std::shared_ptr<const Datase
             const Tensor logits = model->forward(x);
             const Tensor loss = cross_entropy(logits, y, recipe.label_smoothing);
             const double l = loss.item();
-            OBL_CHECK(std::isfinite(l), "training diverged: loss is ", l, " at epoch ", epoch + 1,
-                      " step ", step + 1, " of ", steps_per_epoch, " (lr ", lr,
-                      "); try a smaller lr or a warm-up (warmup_epochs); nothing was written");
+            if (!std::isfinite(l)) diverged(epoch, step, lr, "loss is " + fmt("%g", l));
             backward(loss);
             opt.step();
+            const std::string bad = first_non_finite(state);
+            if (!bad.empty())
+                diverged(epoch, step, lr, "'" + bad + "' is not finite after the step");
             const std::vector<int64_t> pred = argmax(logits.detach(), 1).to_vector<int64_t>();
             const std::vector<int64_t> labels = b.y.to_vector<int64_t>();
             for (size_t i = 0; i < labels.size(); ++i) correct += pred[i] == labels[i];
@@ -634,6 +675,7 @@ TrainOutcome train_on(const TrainRecipe& recipe_in, std::shared_ptr<const Datase
                                       {"source", "oblivio train"}});
         std::error_code ec;
         std::filesystem::remove(ckpt, ec);
+        remove_stale_temporaries(ckpt);  // of checkpoint writes cut short by a kill
     }
     outcome.seconds = seconds_since(start);
     return outcome;

@@ -242,6 +242,11 @@ LoadResult Module::load_state_dict(const StateDict& state, bool strict) {
             mismatched.push_back(name + ": checkpoint " +
                                  (it->second.defined() ? it->second.shape().str() : "undefined") +
                                  " vs model " + dst.shape().str());
+        } else if (is_floating(it->second.dtype()) != is_floating(dst.dtype())) {
+            // Values convert between float widths (F64/F16/BF16 files load into F32), but an
+            // integer tensor never fills a floating-point one, nor the reverse.
+            mismatched.push_back(name + ": checkpoint dtype " + dtype_name(it->second.dtype()) +
+                                 " vs model " + dtype_name(dst.dtype()));
         }
     }
     for (const auto& [name, t] : state)

@@ -5,11 +5,15 @@
 // above the 25% chance level), the same seed is bit-identical (whatever the loader threads), a
 // run stopped after one epoch and resumed writes the same bytes as an uninterrupted one, a
 // checkpoint of another recipe is refused naming both hashes, exclude_classes removes the class
-// from training, a diverging run throws and writes nothing, and the output loads with
-// load_zoo_model. Also the random-rotation resampling on hand-computed images. TrainSlow: one
-// epoch of the real Fashion-MNIST.
+// from training, a diverging run (NaN/Inf loss, or NaN/Inf weights after a step) throws naming
+// the epoch and step, writes and replaces nothing and keeps the last good checkpoint, a finished
+// run removes the temporaries of killed writers, and the output loads with load_zoo_model. Also the
+// random-rotation resampling on hand-computed images. TrainSlow: one epoch of the real
+// Fashion-MNIST.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cmath>
 #include <cstdio>
@@ -423,6 +427,80 @@ TEST(Train, DivergingRunThrowsNamingEpochAndStepAndWritesNothing) {
                 AllOf(HasSubstr("training diverged"), HasSubstr("at epoch 1 step")));
     EXPECT_FALSE(exists(out));
     EXPECT_FALSE(exists(out + ".ckpt"));
+}
+
+// One step per epoch (a single batch) at an absurd lr: the loss of that step is still finite (it
+// is computed before the step), but w - 1e300 * g overflows f32 to +-inf. Only the check after
+// the step catches it; a pre-existing output file must come through untouched.
+TEST(Train, NonFiniteWeightsAfterTheLastStepStopTrainingAndReplaceNothing) {
+    TempDir dir("train_run");
+    TrainRecipe r = toy_recipe();
+    r.epochs = 1;
+    r.batch_size = 32;
+    r.lr = 1e300;
+    const std::string out = dir / "inf.safetensors";
+    write_text(out, "the previous model");
+    const std::string err = error_of([&] { train_on(r, toy_set(8, 1), nullptr, out); });
+    EXPECT_THAT(err, AllOf(HasSubstr("training diverged at epoch 1 step 1 of 1: '"),
+                           HasSubstr("' is not finite after the step (lr 1e+300)"),
+                           HasSubstr("lower lr"), HasSubstr(out + " was not written")));
+    EXPECT_THAT(err, Not(HasSubstr("keeps the last good epoch")));
+    const std::vector<char> kept = file_bytes(out);
+    EXPECT_TRUE(std::string(kept.begin(), kept.end()) == "the previous model")
+        << out << " was replaced (" << kept.size() << " bytes)";
+    EXPECT_FALSE(exists(out + ".ckpt"));
+}
+
+// Epoch 1 trains normally (lr 0.05) and is checkpointed; the multistep schedule then multiplies
+// the lr by 1e300 at epoch 2. The run must stop at epoch 2's first step, write no model, and
+// leave the checkpoint of epoch 1 exactly as a run stopped cleanly after epoch 1 leaves it.
+TEST(Train, DivergenceAfterAGoodEpochKeepsThatEpochsCheckpoint) {
+    TempDir dir("train_run");
+    const auto data = toy_set(16, 1);  // 64 images: 2 steps of 32
+    TrainRecipe r = toy_recipe();
+    r.epochs = 2;
+    r.schedule = "multistep";
+    r.milestones = {1};
+    r.gamma = 1e300;
+    const std::string out = dir / "m.safetensors";
+    const std::string err = error_of([&] { train_on(r, data, nullptr, out); });
+    EXPECT_THAT(err, AllOf(HasSubstr("training diverged at epoch 2 step 1 of 2: "),
+                           HasSubstr(out + ".ckpt keeps the last good epoch")));
+    EXPECT_FALSE(exists(out));
+    ASSERT_TRUE(exists(out + ".ckpt"));
+    EXPECT_EQ(read_safetensors(out + ".ckpt").metadata.at("epochs_done"), "1");
+
+    const std::string clean = dir / "clean.safetensors";
+    TrainOptions stop;
+    stop.stop_after_epochs = 1;
+    train_on(r, data, nullptr, clean, stop);
+    const auto good = tensors_of(clean + ".ckpt");
+    EXPECT_TRUE(tensors_of(out + ".ckpt") == good);
+    for (const auto& [name, values] : good)
+        for (double v : values) ASSERT_TRUE(std::isfinite(v)) << name;
+}
+
+// A writer killed inside write_file_atomic leaves `<name>.tmp.<pid>`. A finished run removes
+// those of its model and of its checkpoint whose process is gone (here: a child that exited),
+// and keeps a live process's (the parent's) and files that only look similar.
+TEST(Train, TemporariesOfKilledWritersAreRemoved) {
+    TempDir dir("train_run");
+    const std::string out = dir / "m.safetensors";
+    const pid_t child = ::fork();
+    if (child == 0) ::_exit(0);
+    ASSERT_GT(child, 0);
+    ASSERT_EQ(::waitpid(child, nullptr, 0), child);
+    const std::string dead = std::to_string(child), live = std::to_string(::getppid());
+    for (const std::string& name : {out + ".tmp." + dead, out + ".ckpt.tmp." + dead,
+                                    out + ".tmp." + live, out + ".tmp.x" + dead})
+        write_text(name, "a partial write");
+    TrainRecipe r = toy_recipe();
+    r.epochs = 1;  // no checkpoint write: only the end of the run can clean the .ckpt one
+    ASSERT_TRUE(train_on(r, toy_set(8, 1), nullptr, out).finished);
+    EXPECT_FALSE(exists(out + ".tmp." + dead));
+    EXPECT_FALSE(exists(out + ".ckpt.tmp." + dead));
+    EXPECT_TRUE(exists(out + ".tmp." + live));
+    EXPECT_TRUE(exists(out + ".tmp.x" + dead));
 }
 
 TEST(Train, InitWeightsLoadByNameAndMisshapenTensorsStayFresh) {
