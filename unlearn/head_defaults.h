@@ -25,15 +25,16 @@
 //     rule selects (validation A_r >= 99.5% there), real forgetting follows the synthetic one with
 //     a lag: the validation A_f of the forget class fell to <= 1% only 1-2 epochs (ResNet-20) or
 //     3-5 epochs (ResNet-32) after held-out synthetic agreement reached 0, and by then the
-//     negative cross-entropy grows without bound (the head diverged to NaN by epoch 7-9 on every
+//     negative cross-entropy grows without bound (the head diverged to NaN by epoch 7-8 on every
 //     ResNet-20 class). The window in which real A_f <= 1% and real A_r within 1 pt is 0-1 epochs
 //     wide on ResNet-20, and the synthetic relative margin at its start ranged from -10 to -54
 //     across the 20 model x class runs: no single data-free threshold separates it.
 //   - random_labels on ResNet-20 "cat": real forgetting plateaus while the synthetic forget
-//     agreement is 0 (validation A_f 27-64% at lr 0.0003-0.001; 5-12% at lr 0.003-0.01, which
-//     costs 3-39 pt of validation A_r).
+//     agreement is 0 (validation A_f 27-64% at lr 0.0003-0.001; 5-8% by the last epoch at lr
+//     0.003-0.01, which costs 4-38 pt of validation A_r).
 //   - The other distributions do not close the gap: "matched" (BatchNorm moments) forgets more
-//     slowly (NG+, class 3: A_f 97.4% at the rule's stop, 3.0% only at epoch 4 with A_r -1.9 pt),
+//     slowly (NG+, class 3: stopped at epoch 0 by the retain floor with A_f 97.4%; 3.0% only at
+//     epoch 4, with A_r -1.9 pt),
 //     "rectified" diverges sooner (NG+) and costs retain accuracy (RL: A_f 14.8%, A_r 94.4%).
 // So at deep heads the data-free rule's "forgotten" is a statement about the synthetic draws
 // only: run_forget says so in its report ("warnings") and `oblivio forget` prints it; measure
