@@ -7,8 +7,11 @@
 #   make bench     deps + build + Google Benchmark suite (OpenBLAS yardstick when installed)
 #   make sanitize  ASan + UBSan CPU-only build running the CPU suite (no slow tests)
 #   make parity    full-size resnet18/50, vit_b_16, swin_t logits vs torchvision (python3-torch)
+#   make fuzz      clang libFuzzer targets (fuzz/README.md), each run FUZZ_MINUTES (default 10) min
 BUILD    ?= build
 SAN      ?= build-sanitize
+FUZZ     ?= build-fuzz
+FUZZ_MINUTES ?= 10
 JOBS     ?= $(shell nproc)
 CMAKE_FLAGS ?=
 # OpenMP threads sleep instead of spinning when idle: with ctest -j running several test
@@ -23,7 +26,7 @@ ifneq ($(CCACHE),)
 CMAKE_FLAGS += -DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_CUDA_COMPILER_LAUNCHER=ccache
 endif
 
-.PHONY: deps build test demo bench sanitize parity clean
+.PHONY: deps build test demo bench sanitize parity fuzz clean
 
 deps:
 	@bash tools/install_deps.sh
@@ -52,5 +55,11 @@ sanitize: deps
 parity: build
 	/usr/bin/python3 tools/parity.py --bin $(BUILD)/tests/obl_tests
 
+fuzz: deps
+	@bash tools/install_deps.sh clang libclang-rt-dev libomp-dev
+	@cmake -S . -B $(FUZZ) -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER=clang++ -DOBL_CUDA=OFF -DOBL_FUZZ=ON -DOBL_BUILD_TESTS=OFF -DOBL_BUILD_BENCH=OFF $(CMAKE_FLAGS) > $(FUZZ).configure.log 2>&1 || (cat $(FUZZ).configure.log; exit 1)
+	@cmake --build $(FUZZ) -j $(JOBS) --target obl_fuzz
+	@bash fuzz/run.sh $(FUZZ) $(FUZZ_MINUTES)
+
 clean:
-	rm -rf $(BUILD) $(SAN) $(BUILD).configure.log $(SAN).configure.log
+	rm -rf $(BUILD) $(SAN) $(FUZZ) $(BUILD).configure.log $(SAN).configure.log $(FUZZ).configure.log

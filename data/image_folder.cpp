@@ -7,6 +7,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <limits>
 #include <map>
 #include <memory>
 #include <set>
@@ -32,6 +33,131 @@ bool is_image_file(const std::string& name) {
 struct StbFree {
     void operator()(unsigned char* p) const { stbi_image_free(p); }
 };
+
+// Guards for bugs of the stb_image we build with (Debian's v2.27) that upstream fixed later; each
+// check walks the file the way stb does and refuses what would make stb overrun a buffer.
+//
+// JPEG huffman tables (fixed in stb_image 2.28): a DHT segment whose 16 code-length counts add up
+// to more than 256 codes makes stbi__build_huffman write past its 257-entry size table (found by
+// fuzz/fuzz_image). The walk follows stbi__decode_jpeg_header / stbi__decode_jpeg_image: markers
+// are 0xFF (fill 0xFF bytes skipped) then a code; segments carry a big-endian length; junk bytes
+// between segments are skipped; after a scan header the entropy-coded data runs to the first
+// 0xFF that is not a stuffed 0xFF00 or a restart marker. Bytes past the end read as 0, as in stb.
+void check_jpeg_tables(const std::vector<uint8_t>& bytes, const std::string& path) {
+    const size_t size = bytes.size();
+    auto at = [&](size_t i) -> unsigned { return i < size ? bytes[i] : 0u; };
+    size_t i = 0;
+    if (at(i) != 0xFF) return;
+    while (i < size && at(i) == 0xFF) ++i;
+    if (at(i++) != 0xD8) return;  // not a JPEG (no SOI marker)
+    while (i < size) {
+        if (at(i) != 0xFF) {  // junk between segments
+            ++i;
+            continue;
+        }
+        while (i < size && at(i) == 0xFF) ++i;  // fill bytes
+        const unsigned marker = at(i++);
+        if (marker == 0xD9) return;                                          // EOI
+        if (marker == 0x00 || (marker >= 0xD0 && marker <= 0xD8)) continue;  // no segment
+        const size_t length = at(i) << 8 | at(i + 1);
+        if (marker == 0xC4) {  // DHT: tables of (class/id, 16 counts, values)
+            size_t p = i + 2;
+            for (int64_t left = static_cast<int64_t>(length) - 2; left > 0;) {
+                unsigned codes = 0;
+                for (size_t k = 0; k < 16; ++k) codes += at(p + 1 + k);
+                OBL_CHECK(codes <= 256, "cannot decode image ", path,
+                          ": corrupt JPEG (a huffman table declares ", codes,
+                          " codes, at most 256)");
+                p += 17 + codes;
+                left -= 17 + static_cast<int64_t>(codes);
+            }
+        }
+        i += length;
+        if (marker == 0xDA) {  // SOS: skip the entropy-coded data
+            while (i < size && !(at(i) == 0xFF && at(i + 1) != 0x00 && at(i + 1) != 0xFF &&
+                                 !(at(i + 1) >= 0xD0 && at(i + 1) <= 0xD7)))
+                ++i;
+        }
+    }
+}
+
+// PNM header numbers (fixed in stb_image 2.28): stbi__pnm_getinteger accumulates digits in an int
+// without an overflow check (signed overflow, undefined behaviour; found by fuzz/fuzz_image). The
+// walk follows stbi__pnm_info: "P5" or "P6", then width, height and maximum value, each after
+// whitespace and '#' comments (to the end of the line).
+void check_pnm_header(const std::vector<uint8_t>& bytes, const std::string& path) {
+    if (bytes.size() < 2 || bytes[0] != 'P' || (bytes[1] != '5' && bytes[1] != '6')) return;
+    size_t i = 2;
+    auto space = [](unsigned c) { return c == ' ' || (c >= '\t' && c <= '\r'); };
+    for (int number = 0; number < 3; ++number) {
+        for (;;) {  // whitespace and comments
+            while (i < bytes.size() && space(bytes[i])) ++i;
+            if (i >= bytes.size() || bytes[i] != '#') break;
+            while (i < bytes.size() && bytes[i] != '\n' && bytes[i] != '\r') ++i;
+        }
+        int64_t value = 0;
+        for (; i < bytes.size() && bytes[i] >= '0' && bytes[i] <= '9'; ++i) {
+            value = value * 10 + (bytes[i] - '0');
+            OBL_CHECK(value <= std::numeric_limits<int>::max(), "cannot decode image ", path,
+                      ": corrupt PNM header (a width, height or maximum value over ",
+                      std::numeric_limits<int>::max(), ")");
+        }
+    }
+}
+
+// PNG image data (stb_image 2.27): an empty IDAT chunk before any data makes stb memcpy 0 bytes to
+// its still-null data buffer (undefined behaviour; found by fuzz/fuzz_image). Such files are
+// refused. The walk follows stbi__parse_png_file: the 8-byte signature, then chunks of a
+// big-endian length, a 4-letter type, the data and a CRC, up to IEND.
+void check_png_chunks(const std::vector<uint8_t>& bytes, const std::string& path) {
+    static const uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
+    if (bytes.size() < 8 || std::memcmp(bytes.data(), kSignature, 8) != 0) return;
+    uint64_t data_bytes = 0;  // in the IDAT chunks so far
+    for (size_t i = 8; i + 8 <= bytes.size();) {
+        const uint64_t length = uint64_t(bytes[i]) << 24 | uint64_t(bytes[i + 1]) << 16 |
+                                uint64_t(bytes[i + 2]) << 8 | bytes[i + 3];
+        const std::string type(bytes.begin() + i + 4, bytes.begin() + i + 8);
+        if (type == "IEND") return;
+        if (type == "IDAT") {
+            OBL_CHECK(length > 0 || data_bytes > 0, "cannot decode image ", path,
+                      ": corrupt PNG (an empty IDAT chunk before any image data)");
+            data_bytes += length;
+        }
+        i += 12 + length;
+    }
+}
+
+// Largest image accepted: 2^25 pixels (8192 x 4096; 96 MiB as RGB bytes). A few hundred bytes
+// of header can declare a 65535 x 65535 image, which stb then decodes (missing data reads as
+// zeros) into gigabytes (found by fuzz/fuzz_image), so sizes are checked before decoding.
+constexpr int64_t kMaxImagePixels = int64_t(1) << 25;
+
+// The size of an image file already in memory, from its header (stbi_info_from_memory), after
+// the guards above; throws naming the file when stb cannot read it or it is too large.
+struct ImageSize {
+    int w = 0, h = 0;
+    // Channels to ask stb for: 3 (RGB), or 1 for PGM files. A 16-bit PGM (maximum value over 255)
+    // asked for 3 channels gets expanded by stb v2.27 with its 8-bit converter and then read as
+    // 16-bit (heap overflow; found by fuzz/fuzz_image, fixed in v2.28): grey is expanded here.
+    int load_channels = 3;
+};
+ImageSize probe_image(const std::vector<uint8_t>& bytes, const std::string& path) {
+    OBL_CHECK(bytes.size() <= static_cast<size_t>(std::numeric_limits<int>::max()),
+              "cannot decode image ", path, ": ", bytes.size(), " bytes (at most 2 GiB)");
+    check_jpeg_tables(bytes, path);
+    check_pnm_header(bytes, path);
+    check_png_chunks(bytes, path);
+    ImageSize s;
+    if (bytes.size() >= 2 && bytes[0] == 'P' && bytes[1] == '5') s.load_channels = 1;
+    int channels = 0;
+    OBL_CHECK(
+        stbi_info_from_memory(bytes.data(), static_cast<int>(bytes.size()), &s.w, &s.h, &channels),
+        "cannot decode image ", path, ": ", stbi_failure_reason(),
+        " (corrupt, truncated or unsupported file)");
+    OBL_CHECK(s.w > 0 && s.h > 0 && int64_t(s.w) * s.h <= kMaxImagePixels, "cannot decode image ",
+              path, ": size ", s.w, "x", s.h, " (at most ", kMaxImagePixels, " pixels accepted)");
+    return s;
+}
 
 // The image files under dir (recursively, following links); hidden entries skipped. Sorted
 // like torchvision's `sorted(os.walk(dir))` then `sorted(fnames)`: by directory, then file name.
@@ -61,11 +187,16 @@ std::vector<std::string> image_files_under(const std::string& dir) {
 
 DecodedImage decode_image_rgb(const std::string& path) {
     OBL_CHECK(data_detail::file_exists(path), "cannot decode image ", path, ": no such file");
+    const std::vector<uint8_t> bytes = data_detail::read_file(path);
+    const ImageSize size = probe_image(bytes, path);
     int w = 0, h = 0, channels = 0;
-    std::unique_ptr<unsigned char, StbFree> pixels(stbi_load(path.c_str(), &w, &h, &channels, 3));
+    const int n = size.load_channels;
+    std::unique_ptr<unsigned char, StbFree> pixels(
+        stbi_load_from_memory(bytes.data(), static_cast<int>(bytes.size()), &w, &h, &channels, n));
     OBL_CHECK(pixels != nullptr, "cannot decode image ", path, ": ", stbi_failure_reason(),
               " (corrupt, truncated or unsupported file)");
-    OBL_CHECK(w > 0 && h > 0, "cannot decode image ", path, ": size ", w, "x", h);
+    OBL_CHECK(w == size.w && h == size.h, "cannot decode image ", path, ": decoded ", w, "x", h,
+              " but its header says ", size.w, "x", size.h);
     DecodedImage img;
     img.h = h;
     img.w = w;
@@ -74,7 +205,7 @@ DecodedImage decode_image_rgb(const std::string& path) {
     const unsigned char* hwc = pixels.get();
     for (int64_t i = 0; i < plane; ++i)
         for (int64_t c = 0; c < 3; ++c)
-            img.chw[static_cast<size_t>(c * plane + i)] = hwc[i * 3 + c];
+            img.chw[static_cast<size_t>(c * plane + i)] = hwc[i * n + (n == 3 ? c : 0)];
     return img;
 }
 
@@ -95,12 +226,9 @@ ImageFileDataset::ImageFileDataset(std::vector<std::string> paths, std::vector<i
         h_ = options.height;
         w_ = options.width;
     } else if (!paths_.empty()) {
-        int w = 0, h = 0, channels = 0;
-        OBL_CHECK(stbi_info(paths_[0].c_str(), &w, &h, &channels), "cannot decode image ",
-                  paths_[0], ": ", stbi_failure_reason(),
-                  " (corrupt, truncated or unsupported file)");
-        h_ = h;
-        w_ = w;
+        const ImageSize size = probe_image(data_detail::read_file(paths_[0]), paths_[0]);
+        h_ = size.h;
+        w_ = size.w;
     }
 }
 

@@ -11,7 +11,8 @@
 //                       wnids sorted (the order ImageFolder gives train/); class names are the
 //                       first synonym from words.txt (the wnid when it is missing).
 // Samples are u8 (3, H, W), RGB forced (gray and RGBA files are converted). Images are decoded
-// lazily in batch(); a file that does not decode throws obl::Error naming it.
+// lazily in batch(); a file that does not decode throws obl::Error naming it, and so does an image
+// of more than 2^25 pixels (checked from its header before decoding).
 #pragma once
 
 #include <memory>

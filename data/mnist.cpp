@@ -81,7 +81,9 @@ IdxArray read_idx_file(const std::string& path) {
         OBL_CHECK(gz_read(file.f, be, 4, path) == 4, "IDX file ", path,
                   " is truncated in its header: expected ", ndims, " sizes of 4 bytes");
         const int64_t n = int64_t(be[0]) << 24 | int64_t(be[1]) << 16 | int64_t(be[2]) << 8 | be[3];
-        OBL_CHECK(n >= 1 && total * n <= kMaxIdxBytes, "IDX file ", path, ": dimension ", d,
+        // n <= limit / total, not total * n <= limit: the product of two 32-bit sizes with
+        // earlier ones can overflow int64.
+        OBL_CHECK(n >= 1 && n <= kMaxIdxBytes / total, "IDX file ", path, ": dimension ", d,
                   " has size ", n, " (product so far ", total, "; at most ", kMaxIdxBytes,
                   " bytes accepted)");
         a.dims.push_back(n);
@@ -117,7 +119,8 @@ const std::vector<std::string>& mnist_class_names(MnistKind kind) {
     return kind == MnistKind::Mnist ? digits : fashion;
 }
 
-std::shared_ptr<TensorDataset> load_mnist(const std::string& root, DataSplit split, MnistKind kind) {
+std::shared_ptr<TensorDataset> load_mnist(const std::string& root, DataSplit split,
+                                          MnistKind kind) {
     OBL_CHECK(data_detail::directory_exists(root), "MNIST root ", root, " is not a directory");
     const std::string prefix = split == DataSplit::Train ? "train" : "t10k";
     const std::string images_path = find_idx(root, prefix + "-images-idx3-ubyte");

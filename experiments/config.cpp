@@ -8,6 +8,7 @@
 #include <exception>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <set>
 #include <sstream>
@@ -26,6 +27,9 @@ namespace obl {
 namespace {
 
 constexpr const char* kDatasetPlaceholder = "{dataset}";
+// Upper bound of num_classes, of class ids and of the set sizes of classes.multi (ImageNet-21k has
+// 21,841 classes). Keeps them inside int and `classes: all` from expanding into billions of sets.
+constexpr int64_t kMaxClasses = 100000;
 
 const std::vector<std::string> kTopKeys = {"name",        "table",
                                            "arch",        "dataset",
@@ -93,11 +97,17 @@ class Parser {
         if (s.empty()) fail(n, "'" + key + "' must not be empty");
         return s;
     }
-    int64_t integer(const YAML::Node& n, const std::string& key, int64_t lo) const {
+    // An integer in [lo, hi].
+    int64_t integer(const YAML::Node& n, const std::string& key, int64_t lo,
+                    int64_t hi = std::numeric_limits<int64_t>::max()) const {
         int64_t v = 0;
-        if (!n.IsScalar() || !detail::parse_field(n.Scalar(), &v) || v < lo)
-            fail(n, "'" + key + "' must be an integer >= " + std::to_string(lo) + ", got '" +
-                        (n.IsScalar() ? n.Scalar() : std::string("a list or map")) + "'");
+        if (!n.IsScalar() || !detail::parse_field(n.Scalar(), &v) || v < lo || v > hi)
+            fail(n, "'" + key + "' must be an integer " +
+                        (hi == std::numeric_limits<int64_t>::max()
+                             ? ">= " + std::to_string(lo)
+                             : "in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]") +
+                        ", got '" + (n.IsScalar() ? n.Scalar() : std::string("a list or map")) +
+                        "'");
         return v;
     }
     double real(const YAML::Node& n, const std::string& key) const {
@@ -118,12 +128,13 @@ class Parser {
         }
         return out;
     }
-    std::vector<int64_t> integers(const YAML::Node& n, const std::string& key, int64_t lo) const {
+    std::vector<int64_t> integers(const YAML::Node& n, const std::string& key, int64_t lo,
+                                  int64_t hi = std::numeric_limits<int64_t>::max()) const {
         if (!n.IsSequence() || n.size() == 0)
             fail(n, "'" + key + "' must be a non-empty list of integers");
         std::vector<int64_t> out;
         for (const YAML::Node& item : n) {
-            const int64_t v = integer(item, key + " item", lo);
+            const int64_t v = integer(item, key + " item", lo, hi);
             if (std::find(out.begin(), out.end(), v) != out.end())
                 fail(item, "'" + key + "' lists " + std::to_string(v) + " twice");
             out.push_back(v);
@@ -236,7 +247,7 @@ ClassesSpec parse_classes(const Parser& p, const YAML::Node& n) {
         bool have_k = false;
         for (const auto& [key, value] : p.entries(n, {"multi", "permutation_seed"}, "classes")) {
             if (key == "multi") {
-                for (int64_t k : p.integers(value, "classes.multi", 1))
+                for (int64_t k : p.integers(value, "classes.multi", 1, kMaxClasses))
                     c.multi_k.push_back(static_cast<int>(k));
                 have_k = true;
             }
@@ -252,7 +263,8 @@ ClassesSpec parse_classes(const Parser& p, const YAML::Node& n) {
             p.fail(set, "'classes' items must be lists: write [[3], [5]] for two single-class " +
                             std::string("runs or [[3, 5]] for one run forgetting 3 and 5"));
         std::vector<int> s;
-        for (int64_t v : p.integers(set, "classes item", 0)) s.push_back(static_cast<int>(v));
+        for (int64_t v : p.integers(set, "classes item", 0, kMaxClasses - 1))
+            s.push_back(static_cast<int>(v));
         if (std::find(c.sets.begin(), c.sets.end(), s) != c.sets.end())
             p.fail(set, "'classes' lists the same class set twice");
         c.sets.push_back(s);
@@ -328,7 +340,7 @@ ExperimentConfig parse_root(const YAML::Node& root, const std::string& where) {
                                   " (its location is --root, never the YAML)");
             cfg.dataset = cfg.datasets.front();
         } else if (key == "num_classes") {
-            cfg.num_classes = static_cast<int>(p.integer(n, key, 2));
+            cfg.num_classes = static_cast<int>(p.integer(n, key, 2, kMaxClasses));
         } else if (key == "input_size") {
             cfg.input_size = p.integer(n, key, 1);
         } else if (key == "original") {
@@ -519,10 +531,11 @@ std::vector<ClassSet> expand_class_sets(const ExperimentConfig& cfg, int num_cla
             const std::vector<int64_t> perm =
                 shuffled(num_classes, static_cast<uint64_t>(cfg.classes.permutation_seed));
             for (int k : cfg.classes.multi_k) {
-                std::vector<int> s(perm.begin(), perm.begin() + std::min(k, num_classes));
-                std::sort(s.begin(), s.end());
+                OBL_CHECK(k >= 1, "classes.multi: k = ", k, " (at least 1)");
                 OBL_CHECK(k < num_classes, "classes.multi: k = ", k, " would forget all ",
                           num_classes, " classes of ", cfg.dataset);
+                std::vector<int> s(perm.begin(), perm.begin() + k);
+                std::sort(s.begin(), s.end());
                 check(s);
                 out.push_back({s, {{"k", std::to_string(k)}}});
             }

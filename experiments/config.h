@@ -8,6 +8,7 @@
 //                                     #   [cifar10, cifar100]; then file names below hold
 //                                     #   {dataset}, replaced by each name (one model per dataset)
 //   num_classes: 10                   # optional: only for datasets the catalog cannot size
+//                                     #   (at most 100000, also the bound of class ids)
 //   input_size: 32                    # optional: images are resized to this (default: the zoo
 //                                     #   entry's input size); must match how the original was
 //                                     #   trained (checked for recipe-trained models)

@@ -195,6 +195,82 @@ TEST(ImageFolder, ClassFoldersSizesAndResizeOnLoad) {
     EXPECT_THAT(error_of([&] { image_folder(empty.path()); }), HasSubstr("holds no image files"));
 }
 
+// The start of a baseline greyscale JPEG, 8x8: SOI, a quantisation table of ones, SOF0.
+std::vector<uint8_t> jpeg_head() {
+    std::vector<uint8_t> b = {0xFF, 0xD8, 0xFF, 0xDB, 0x00, 0x43, 0x00};
+    b.insert(b.end(), 64, 1);
+    b.insert(b.end(),
+             {0xFF, 0xC0, 0x00, 0x0B, 0x08, 0x00, 0x08, 0x00, 0x08, 0x01, 0x01, 0x11, 0x00});
+    return b;
+}
+// A scan of that one component with DC and AC huffman tables 0, a few entropy bytes, EOI.
+void append_jpeg_scan(std::vector<uint8_t>& b) {
+    b.insert(b.end(), {0xFF, 0xDA, 0x00, 0x08, 0x01, 0x01, 0x00, 0x00, 0x3F, 0x00});
+    b.insert(b.end(), {0x12, 0x34, 0x56, 0x78, 0xFF, 0xD9});
+}
+
+// Found by fuzz/fuzz_image (stb_image v2.27 bugs, fixed upstream in v2.28; the guards are in
+// data/image_folder.cpp and data/stb_image_impl.cpp).
+TEST(ImageFolder, HostileJpegsAreErrorsOrHarmless) {
+    TempDir dir("hostile_jpeg");
+    // A huffman table declaring 2 x 16 x 16 = 512 codes: stb would write past its 257-entry size
+    // table. Refused before stb sees the file, by the decoder and by the dataset's size probe.
+    std::vector<uint8_t> dht = jpeg_head();
+    dht.insert(dht.end(), {0xFF, 0xC4, 0x00, 0x13, 0x00});
+    dht.insert(dht.end(), 16, 32);
+    append_jpeg_scan(dht);
+    const std::string bad = dir / "dht.jpg";
+    test::write_bytes(bad, dht);
+    std::string msg = error_of([&] { decode_image_rgb(bad); });
+    EXPECT_THAT(msg, HasSubstr(bad));
+    EXPECT_THAT(msg, HasSubstr("huffman table declares 512 codes, at most 256"));
+    EXPECT_THAT(error_of([&] { ImageFileDataset({bad}, {0}, {"a"}); }),
+                HasSubstr("huffman table declares 512 codes"));
+
+    // A scan using huffman tables the file never defines. stb used whatever its new decoder state
+    // held (a table left by the JPEG decoded before, say) and read far outside its value array;
+    // zero-filled state decodes every code as symbol 0: DC 0, end of block -> flat grey 128.
+    const std::string real = dir / "real.jpg";
+    write_jpeg(real, 8, 8, 250, 10, 100);
+    decode_image_rgb(real);
+    std::vector<uint8_t> undefined = jpeg_head();
+    append_jpeg_scan(undefined);
+    const std::string none = dir / "no_tables.jpg";
+    test::write_bytes(none, undefined);
+    const DecodedImage img = decode_image_rgb(none);
+    ASSERT_EQ(img.h, 8);
+    ASSERT_EQ(img.w, 8);
+    EXPECT_EQ(img.chw, std::vector<uint8_t>(3 * 8 * 8, 128));
+}
+
+// Found by fuzz/fuzz_image: a few header bytes declaring a huge image made stb decode gigabytes
+// (missing data reads as zeros) and the dataset allocate its batch from the header size.
+TEST(ImageFolder, ImagesOverTheSizeLimitAreRefusedFromTheirHeader) {
+    TempDir dir("huge_image");
+    // An uncompressed 24-bit TGA header (18 bytes) declaring 65535 x 600 = 39,321,000 pixels
+    // (limit 2^25 = 33,554,432), with no pixel data.
+    std::vector<uint8_t> tga = {0, 0, 2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xFF, 0xFF, 0x58, 0x02, 24, 0};
+    const std::string huge = dir / "huge.tga";
+    test::write_bytes(huge, tga);
+    const std::string msg = error_of([&] { decode_image_rgb(huge); });
+    EXPECT_THAT(msg, HasSubstr(huge));
+    EXPECT_THAT(msg, HasSubstr("size 65535x600 (at most 33554432 pixels accepted)"));
+    EXPECT_THAT(error_of([&] { ImageFileDataset({huge}, {0}, {"a"}); }),
+                HasSubstr("size 65535x600"));
+
+    // The same header declaring 2 x 3 pixels, with its data, decodes as usual.
+    tga[12] = 2;
+    tga[13] = 0;
+    tga[14] = 3;
+    tga[15] = 0;
+    for (int i = 0; i < 6; ++i) tga.insert(tga.end(), {10, 20, static_cast<uint8_t>(30 + i)});
+    const std::string small = dir / "small.tga";
+    test::write_bytes(small, tga);
+    const DecodedImage img = decode_image_rgb(small);
+    EXPECT_EQ(img.h, 3);
+    EXPECT_EQ(img.w, 2);
+}
+
 TEST(ImageFolder, CatalogFolderSplits) {
     TempDir dir("folder_splits");
     test::make_dirs(dir / "train/a");

@@ -117,6 +117,18 @@ TEST(Mnist, CorruptIdxFilesNameFileRecordAndSize) {
                 HasSubstr("is not a directory"));
 }
 
+// Found by fuzz/fuzz_idx: dims 2 x 2,046,821,391 x 4,294,967,060. The size check multiplied the
+// product so far by the next dim, which overflowed int64 (UB; the wrapped value passed the check).
+TEST(Mnist, DimsWhoseProductOverflowsAreRefused) {
+    TempDir dir("mnist_overflow");
+    const std::string path = dir / "overflow";
+    test::write_bytes(path,
+                      {0, 0, 8, 3, 0, 0, 0, 2, 0x7a, 0, 4, 0x0f, 0xff, 0xff, 0xff, 0x14, 0x14});
+    const std::string msg = error_of([&] { read_idx_file(path); });
+    EXPECT_THAT(msg, HasSubstr("dimension 2 has size 4294967060"));
+    EXPECT_THAT(msg, HasSubstr("product so far 4093642782"));
+}
+
 // The acceptance check on the installed Fashion-MNIST: 60,000 / 10,000, 6,000 / 1,000 per class.
 TEST(Mnist, RealFashionMnistCounts) {
     const std::string root = test::real_fmnist_dir();

@@ -205,6 +205,31 @@ TEST(ExperimentConfig, RejectsWrongTypesAndValues) {
                 HasSubstr("needs an 'oracle:' entry"));
 }
 
+// Found with fuzz/fuzz_experiment: class counts, ids and multi sizes were narrowed to int
+// unchecked, so multi k = 4294967295 became -1 (std::length_error escaped the loader), class
+// 4294967297 silently became class 1, and num_classes: 2147483647 made `classes: all` and multi
+// allocate gigabytes.
+TEST(ExperimentConfig, ClassCountsIdsAndSetSizesAreBounded) {
+    EXPECT_THAT(error_of(with("classes", "classes: {multi: [4294967295]}")),
+                HasSubstr("'classes.multi item' must be an integer in [1, 100000], got "
+                          "'4294967295'"));
+    EXPECT_THAT(error_of(with("classes", "classes: [[4294967297]]")),
+                HasSubstr("must be an integer in [0, 99999], got '4294967297'"));
+    EXPECT_THAT(error_of(with("classes", "classes: all\nnum_classes: 2147483647")),
+                HasSubstr("'num_classes' must be an integer in [2, 100000], got '2147483647'"));
+    // expand_class_sets checks the set sizes of configs built in code too.
+    ExperimentConfig c = parse_experiment(kValid, "exp.yaml");
+    c.classes.kind = ClassesSpec::Kind::Multi;
+    c.classes.multi_k = {-1};
+    std::string msg = "(no obl::Error)";
+    try {
+        expand_class_sets(c, 10);
+    } catch (const Error& e) {
+        msg = e.what();
+    }
+    EXPECT_THAT(msg, HasSubstr("classes.multi: k = -1 (at least 1)"));
+}
+
 TEST(ExperimentConfig, MultiClassSetsAreNestedAndFixed) {
     std::string y = with("classes", "classes: {multi: [2, 5, 10], permutation_seed: 0}");
     y.replace(y.find("dataset: cifar10"), 16, "dataset: cifar100");
