@@ -4,7 +4,10 @@
 #include <gtest/gtest.h>
 #include <stb/stb_image_write.h>
 
+#include <algorithm>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -241,6 +244,59 @@ TEST(ImageFolder, HostileJpegsAreErrorsOrHarmless) {
     ASSERT_EQ(img.h, 8);
     ASSERT_EQ(img.w, 8);
     EXPECT_EQ(img.chw, std::vector<uint8_t>(3 * 8 * 8, 128));
+}
+
+// Found by fuzz/fuzz_image in stb_image v2.27's PNM and PNG readers (guards in
+// data/image_folder.cpp).
+TEST(ImageFolder, HostilePnmAndPngFilesAreErrorsOrHarmless) {
+    TempDir dir("hostile_pnm_png");
+    auto bytes_of = [](const std::string& text) {
+        return std::vector<uint8_t>(text.begin(), text.end());
+    };
+    // A header number past INT_MAX: stb's digit loop overflowed an int.
+    const std::string big = dir / "big.ppm";
+    test::write_bytes(big, bytes_of("P6\n99999999999 1 255\n"));
+    EXPECT_THAT(error_of([&] { decode_image_rgb(big); }),
+                HasSubstr("corrupt PNM header (a width, height or maximum value over 2147483647)"));
+
+    // A 16-bit grey PGM, 2 x 1: stb expanded it to RGB as if 8-bit, then read that as 16-bit past
+    // the end of its buffer. Samples 0x5A5A and 0xC3C3 read the same in either byte order.
+    std::vector<uint8_t> pgm = bytes_of("P5 2 1 65535\n");
+    pgm.insert(pgm.end(), {0x5A, 0x5A, 0xC3, 0xC3});
+    const std::string grey16 = dir / "grey16.pgm";
+    test::write_bytes(grey16, pgm);
+    const DecodedImage img = decode_image_rgb(grey16);
+    ASSERT_EQ(img.h, 1);
+    ASSERT_EQ(img.w, 2);
+    EXPECT_EQ(img.chw, (std::vector<uint8_t>{0x5A, 0xC3, 0x5A, 0xC3, 0x5A, 0xC3}));
+
+    // An empty IDAT chunk before the image data: stb memcpy'd 0 bytes to a null buffer. Refused;
+    // an empty IDAT after some data is harmless and still decodes.
+    const std::string png = dir / "a.png";
+    write_png(png, 2, 2, 3, 0);
+    std::ifstream in(png, std::ios::binary);
+    const std::vector<uint8_t> good((std::istreambuf_iterator<char>(in)),
+                                    std::istreambuf_iterator<char>());
+    const size_t idat = std::search(good.begin(), good.end(), std::begin("IDAT"),
+                                    std::begin("IDAT") + 4) -
+                        good.begin() - 4;  // start of the first IDAT chunk (its length)
+    ASSERT_LT(idat + 8, good.size());
+    const std::vector<uint8_t> empty_chunk = {0, 0, 0, 0, 'I', 'D', 'A', 'T', 0, 0, 0, 0};
+    std::vector<uint8_t> before = good;
+    before.insert(before.begin() + static_cast<std::ptrdiff_t>(idat), empty_chunk.begin(),
+                  empty_chunk.end());
+    const std::string empty_first = dir / "empty_first.png";
+    test::write_bytes(empty_first, before);
+    EXPECT_THAT(error_of([&] { decode_image_rgb(empty_first); }),
+                HasSubstr("corrupt PNG (an empty IDAT chunk before any image data)"));
+    const size_t idat_length = size_t(good[idat]) << 24 | size_t(good[idat + 1]) << 16 |
+                               size_t(good[idat + 2]) << 8 | good[idat + 3];
+    std::vector<uint8_t> after = good;
+    after.insert(after.begin() + static_cast<std::ptrdiff_t>(idat + 12 + idat_length),
+                 empty_chunk.begin(), empty_chunk.end());
+    const std::string empty_later = dir / "empty_later.png";
+    test::write_bytes(empty_later, after);
+    EXPECT_EQ(decode_image_rgb(empty_later).chw, decode_image_rgb(png).chw);
 }
 
 // Found by fuzz/fuzz_image: a few header bytes declaring a huge image made stb decode gigabytes
