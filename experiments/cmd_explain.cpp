@@ -142,21 +142,6 @@ double field_number(const std::vector<FieldInfo>& config, const std::string& nam
     return !t.empty() && detail::parse_field(t, &v) ? v : fallback;
 }
 
-// The sampler's fused-path rule (unlearn/synthetic.cpp): a vector cut and a head that is one
-// Linear, or nested single-child Sequentials around one.
-const Linear* as_linear(const Module& m) {
-    if (const auto* lin = dynamic_cast<const Linear*>(&m)) return lin;
-    if (const auto* seq = dynamic_cast<const Sequential*>(&m); seq && seq->size() == 1)
-        return as_linear(*(*seq)[0]);
-    return nullptr;
-}
-
-Shape batch_shape(int64_t n, const Shape& shape) {
-    Shape s{n};
-    for (int64_t v : shape) s.push_back(v);
-    return s;
-}
-
 // ---- 1. the split ---------------------------------------------------------------------------
 
 void print_split(const Classifier& model, const Shape& input, const Split& sp,

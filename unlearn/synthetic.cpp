@@ -120,20 +120,6 @@ const char* backend_name(Device device) {
 
 // ---- the head -----------------------------------------------------------------------------------
 
-// The Linear a head consists of (the head itself, or nested single-child Sequentials), or null.
-const Linear* as_linear(const Module& m) {
-    if (const auto* lin = dynamic_cast<const Linear*>(&m)) return lin;
-    if (const auto* seq = dynamic_cast<const Sequential*>(&m); seq && seq->size() == 1)
-        return as_linear(*(*seq)[0]);
-    return nullptr;
-}
-
-Shape batch_shape(int64_t n, const Shape& shape) {
-    Shape s{n};
-    for (int64_t v : shape) s.push_back(v);
-    return s;
-}
-
 // Everything one sampling run needs.
 struct Run {
     Run(Module& h, const Shape& s) : head(h), shape(s) {}
@@ -480,6 +466,20 @@ std::vector<float> values_or(const Tensor& t, int64_t n, float fallback) {
 }
 
 }  // namespace
+
+// The Linear a head consists of (the head itself, or nested single-child Sequentials), or null.
+const Linear* as_linear(const Module& m) {
+    if (const auto* lin = dynamic_cast<const Linear*>(&m)) return lin;
+    if (const auto* seq = dynamic_cast<const Sequential*>(&m); seq && seq->size() == 1)
+        return as_linear(*(*seq)[0]);
+    return nullptr;
+}
+
+Shape batch_shape(int64_t n, const Shape& shape) {
+    Shape s{n};
+    for (int64_t v : shape) s.push_back(v);
+    return s;
+}
 
 // ---- names and config ---------------------------------------------------------------------------
 

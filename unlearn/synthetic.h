@@ -75,6 +75,7 @@
 
 #include "data/dataset.h"
 #include "kernels/synth_sample.h"
+#include "nn/modules/linear.h"
 #include "nn/modules/module.h"
 #include "nn/tensor.h"
 
@@ -192,6 +193,11 @@ struct MatchedStats {
 MatchedStats matched_stats(const Module& body, const Shape& embedding_shape);
 
 // ---- building blocks (also used by the tests and the op table) ---------------------------------
+// The Linear a head consists of (the head itself, or nested single-child Sequentials), or null:
+// with a vector cut, the condition for the fused linear-head kernel.
+const Linear* as_linear(const Module& m);
+// (n, shape...): a batch of n samples of `shape`.
+Shape batch_shape(int64_t n, const Shape& shape);
 // A distribution resolved for the sampling device: the kernel's distribution, per-dimension
 // loc/scale tensors (D) on the device (undefined: the scalars), and the stream offset of its
 // region. Regions are 2^52 Philox elements apart: 0 Gaussian and Matched (same variates),
