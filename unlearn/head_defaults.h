@@ -16,7 +16,8 @@
 //   - linear head (at most one trainable weight tensor of rank >= 2, i.e. one Linear, whatever
 //     parameter-free pooling / flattening precedes it): no overrides (configs.h as it is);
 //   - deep head (two or more weight tensors: conv blocks + fc, transformer blocks + head): the
-//     method's learning rate times 0.01 (retrain_head excepted: it trains a fresh head).
+//     method's learning rate times 0.01 (retrain_head excepted: it trains a fresh head, and on
+//     REAL embeddings a fresh ResNet-20 last block trains fine at its lr 0.05; see below).
 //
 // What the rule does and does NOT achieve (validation split: the last 500 CIFAR-10 training
 // images per class, `oblivio forget --cut last_block --eval-split val --trace`, full epoch
@@ -36,6 +37,11 @@
 //     slowly (NG+, class 3: stopped at epoch 0 by the retain floor with A_f 97.4%; 3.0% only at
 //     epoch 4, with A_r -1.9 pt),
 //     "rectified" diverges sooner (NG+) and costs retain accuracy (RL: A_f 14.8%, A_r 94.4%).
+//   - retrain_head cannot rebuild a deep head from draws alone, at any lr tried (class 3): at
+//     0.05 the fresh block diverges to NaN; at 0.005 held-out synthetic retain agreement is 0.83
+//     after the 5-epoch budget and validation A_r 20.9%; at 0.0005, 0.48 and 20.5%. Scaling its lr
+//     would not rescue the synthetic case and would slow the real-embedding one, so it keeps 0.05
+//     and forget refuses the synthetic result (retain agreement below tau_r).
 // So at deep heads the data-free rule's "forgotten" is a statement about the synthetic draws
 // only: run_forget says so in its report ("warnings") and `oblivio forget` prints it; measure
 // real forgetting on a declared validation split (--eval-split val) before trusting such a model.
