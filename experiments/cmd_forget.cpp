@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <filesystem>
 #include <map>
 #include <set>
 #include <string>
@@ -17,6 +18,7 @@
 #include "data/catalog.h"
 #include "data/embed.h"
 #include "experiments/cli_util.h"
+#include "experiments/figures.h"
 #include "models/zoo.h"
 #include "nn/cuda_context.h"
 #include "nn/io/atomic_file.h"
@@ -52,6 +54,12 @@ constexpr const char* kForgetUsage =
     "                          weights, cut, dataset and split; reused by later runs)\n"
     "  --trace                 run the whole epoch budget (same selection), and with --eval-*\n"
     "                          measure real accuracy after every epoch (report.json 'epochs')\n"
+    "  --figures DIR           also write DIR/agreement.svg (synthetic agreement per epoch;\n"
+    "                          real accuracy too with --trace --eval-*) and\n"
+    "                          DIR/projection_before.svg, projection_after.svg (real and\n"
+    "                          synthetic embeddings of the forget class and its two nearest\n"
+    "                          classes on the head's two most discriminative directions;\n"
+    "                          experiments/figures.h explains the plane)\n"
     "  --device D              cpu | cuda (default cpu)\n";
 
 // The name of the model's first parameter or buffer holding a NaN or an infinity ("" if none),
@@ -93,7 +101,7 @@ int run_forget_cmd(int argc, char** argv) {
     std::string model_path, arch, classes_text, method, out, cut = "pre_logits", dist = "gaussian";
     std::string eval_dataset, eval_root, device = "cpu", v;
     int64_t per_class = 5000, seed = 0, val_per_class = 500;
-    std::string eval_split = "test", eval_cache;
+    std::string eval_split = "test", eval_cache, figures_dir;
     bool force = false, trace = false;
     Overrides overrides, select_overrides;
     for (ArgCursor args(argc, argv, "forget"); args.next();) {
@@ -142,6 +150,8 @@ int run_forget_cmd(int argc, char** argv) {
                 return fail("--val-per-class needs a positive integer");
         } else if (arg == "--eval-cache") {
             if (!args.value(eval_cache)) return fail("--eval-cache needs a directory");
+        } else if (arg == "--figures") {
+            if (!args.value(figures_dir)) return fail("--figures needs a directory");
         } else if (arg == "--trace") {
             trace = true;
         } else if (arg == "--device") {
@@ -158,6 +168,8 @@ int run_forget_cmd(int argc, char** argv) {
     if (out.empty()) return fail("oblivio forget needs --out FILE.safetensors");
     if (same_file(model_path, out)) return fail("--out must not be the input model " + model_path);
     if (const std::string bad = output_path_problem("--out", out); !bad.empty()) return fail(bad);
+    if (!figures_dir.empty() && !std::filesystem::is_directory(figures_dir))
+        return fail("--figures: directory " + figures_dir + " does not exist");
     if (device == "cuda" && !cuda_available())
         return fail("--device cuda: no usable CUDA device in this build/machine");
 
@@ -216,6 +228,10 @@ int run_forget_cmd(int argc, char** argv) {
     const Shape input = entry.input_shape();
     std::shared_ptr<TensorDataset> eval_embeddings;
     check_forget_request(model, req);
+    if (!figures_dir.empty())
+        if (const std::string bad = projection_problem(model, cut, input, req.previously_forgotten);
+            !bad.empty())
+            return fail(bad);
     std::printf("forget %s from %s (%s, cut %s) with %s, %lld synthetic draws/class, seed %lld\n",
                 classes_text.c_str(), model_path.c_str(), arch.c_str(), cut.c_str(), method.c_str(),
                 static_cast<long long>(per_class), static_cast<long long>(seed));
@@ -271,6 +287,25 @@ int run_forget_cmd(int argc, char** argv) {
                     " is below tau_r " + std::to_string(req.selection.tau_r) + ": not writing " +
                     out + " (use --force to write it anyway)");
 
+    // Figures are drawn before anything is written, so that a failure leaves nothing behind.
+    std::vector<std::pair<std::string, std::string>> figures;  // (path, SVG)
+    if (!figures_dir.empty()) {
+        ProjectionRequest pr;
+        pr.cut = cut;
+        pr.forget_class = req.classes.front();
+        pr.excluded = req.previously_forgotten;
+        pr.sampler = req.sampler;
+        pr.seed = req.seed;
+        pr.method = method;
+        const ProjectionFigures pf =
+            projection_figures(model, *r.model, input, pr, eval_embeddings.get(),
+                               images ? images->class_names() : std::vector<std::string>{});
+        const std::filesystem::path dir(figures_dir);
+        figures.emplace_back((dir / "agreement.svg").string(), agreement_figure(rep).to_svg());
+        figures.emplace_back((dir / "projection_before.svg").string(), pf.before.to_svg());
+        figures.emplace_back((dir / "projection_after.svg").string(), pf.after.to_svg());
+    }
+
     std::map<std::string, std::string> meta = loaded.metadata;
     meta["arch"] = arch;
     meta["num_classes"] = std::to_string(model.num_classes());
@@ -283,6 +318,10 @@ int run_forget_cmd(int argc, char** argv) {
     r.model->save_safetensors(out, meta);  // atomic (temp + rename)
     write_file_atomic(out + ".report.json", json.data(), json.size());
     std::printf("wrote %s and %s.report.json\n", out.c_str(), out.c_str());
+    for (const auto& [path, svg_text] : figures) {
+        write_file_atomic(path, svg_text.data(), svg_text.size());
+        std::printf("wrote %s\n", path.c_str());
+    }
     return 0;
 }
 

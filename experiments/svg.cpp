@@ -140,14 +140,14 @@ std::vector<double> nice_ticks(double lo, double hi, int target) {
 Series& Figure::add_line(const std::string& name, const std::vector<double>& xs,
                          const std::vector<double>& ys) {
     check_points(name, xs, ys);
-    series.push_back(Series{Series::Kind::Line, name, xs, ys, {}, {}, "", false});
+    series.push_back(Series{Series::Kind::Line, name, xs, ys, {}, {}, "", false, false, 4});
     return series.back();
 }
 
 Series& Figure::add_scatter(const std::string& name, const std::vector<double>& xs,
                             const std::vector<double>& ys) {
     check_points(name, xs, ys);
-    series.push_back(Series{Series::Kind::Scatter, name, xs, ys, {}, {}, "", false});
+    series.push_back(Series{Series::Kind::Scatter, name, xs, ys, {}, {}, "", false, false, 4});
     return series.back();
 }
 
@@ -162,7 +162,8 @@ Series& Figure::add_bars(const std::string& name, const std::vector<std::string>
         OBL_CHECK(errors.empty() || std::isfinite(errors[i]), "svg bars '", name, "': error ", i,
                   " is not finite");
     }
-    series.push_back(Series{Series::Kind::Bars, name, {}, values, categories, errors, "", false});
+    series.push_back(
+        Series{Series::Kind::Bars, name, {}, values, categories, errors, "", false, false, 4});
     return series.back();
 }
 
@@ -320,10 +321,13 @@ std::string Figure::to_svg() const {
                     out += "<circle cx=\"" + px(xmap(s.xs[k])) + "\" cy=\"" + px(ymap(s.ys[k])) +
                            "\" r=\"2.5\" fill=\"" + col + "\"/>\n";
         } else {
+            const std::string look =
+                s.hollow ? "fill=\"none\" stroke=\"" + col + "\" stroke-width=\"1.2\""
+                         : "fill=\"" + col +
+                               "\" fill-opacity=\"0.85\" stroke=\"#ffffff\" stroke-width=\"1\"";
             for (size_t k = 0; k < s.xs.size(); ++k)
                 out += "<circle cx=\"" + px(xmap(s.xs[k])) + "\" cy=\"" + px(ymap(s.ys[k])) +
-                       "\" r=\"4\" fill=\"" + col +
-                       "\" fill-opacity=\"0.85\" stroke=\"#ffffff\" stroke-width=\"1\"/>\n";
+                       "\" r=\"" + px(s.radius) + "\" " + look + "/>\n";
         }
     }
     out += "</g>\n";
@@ -342,8 +346,10 @@ std::string Figure::to_svg() const {
                         "stroke=\"" + col + "\" stroke-width=\"2\"" +
                             (s.dashed ? " stroke-dasharray=\"4 2\"" : ""));
         else
-            out += "<circle cx=\"" + px(lx + 7) + "\" cy=\"" + px(ly) + "\" r=\"4\" fill=\"" + col +
-                   "\"/>\n";
+            out += "<circle cx=\"" + px(lx + 7) + "\" cy=\"" + px(ly) + "\" r=\"4\" " +
+                   (s.hollow ? "fill=\"none\" stroke=\"" + col + "\" stroke-width=\"1.5\""
+                             : "fill=\"" + col + "\"") +
+                   "/>\n";
         out += text(lx + 20, ly + 4, s.name,
                     std::string(kFont) + " font-size=\"12\" fill=\"#222222\"");
     }

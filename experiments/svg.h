@@ -30,6 +30,8 @@ struct Series {
     std::vector<double> errors;           // Bars only: +- whisker per category (empty = none)
     std::string color;                    // "" = the next palette colour
     bool dashed = false;                  // Line only
+    bool hollow = false;                  // Scatter only: open rings instead of filled dots
+    double radius = 4;                    // Scatter only: dot radius in pixels
 };
 
 struct Figure {

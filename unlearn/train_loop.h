@@ -45,6 +45,7 @@ enum RandomStream : uint64_t {
     kInit = 4,         // fresh parameters (retrain_head, bad_teacher's incompetent teacher,
                        // boundary_expand's shadow class), index = parameter number
     kSubset = 5,       // choosing a subset (bad_teacher's retain share)
+    kFigures = 6,      // the synthetic draws drawn in `oblivio forget --figures` plots
 };
 
 // A 64-bit Philox key for (seed, stream, index): splitmix64 finalisers over the three, so nearby

@@ -327,6 +327,7 @@ else
 fi
 expect forget_out_is_directory "is a directory" "${FORGET[@]}" --model "$M" --classes 3 --out "$F/readonly_dir"
 expect forget_out_equals_input "must not be the input" "${FORGET[@]}" --model "$F/out_is_input.safetensors" --classes 3 --out "$F/out_is_input.safetensors"
+expect forget_figures_missing_dir "--figures: directory" "${FORGET[@]}" --figures "$F/none" --model "$M" --classes 3 --out o.safetensors
 
 # eval
 EVAL=(eval --arch fmnist_cnn --model "$M")
