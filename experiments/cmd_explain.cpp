@@ -27,6 +27,7 @@
 
 #include "experiments/cli_util.h"
 #include "experiments/commands.h"
+#include "experiments/request_options.h"
 #include "kernels/common/parallel.h"
 #include "models/split.h"
 #include "models/zoo.h"
@@ -710,94 +711,40 @@ void print_estimate(const Probe& probe, const SamplingPlan& train_plan,
 // ---- the command ------------------------------------------------------------------------------
 
 int run_explain(int argc, char** argv) {
-    std::string model_path, arch, classes_text, method = "neg_grad_plus", cut = "pre_logits";
-    std::string dist = "gaussian", device_name = "cpu", v;
-    int64_t per_class = 5000, seed = 0, probe_draws = 4096;
-    double sigma = 1.0;
-    Overrides overrides, select_overrides;
+    RequestOptions opts;
+    opts.method = "neg_grad_plus";
+    int64_t probe_draws = 4096;
     for (ArgCursor args(argc, argv, "explain"); args.next();) {
+        std::string error, v;
+        const OptionStatus shared = take_request_option(args, opts, error);
+        if (shared == OptionStatus::Bad) return fail(error);
+        if (shared == OptionStatus::Taken) continue;
         const std::string arg = args.current();
         if (arg == "--help" || arg == "-h") {
             std::fputs(kExplainUsage, stdout);
             return 0;
-        } else if (arg == "--model") {
-            if (!args.value(model_path)) return fail("--model needs a safetensors file");
-        } else if (arg == "--arch") {
-            if (!args.value(arch)) return fail("--arch needs a zoo name (see oblivio models)");
-        } else if (arg == "--classes") {
-            if (!args.value(classes_text)) return fail("--classes needs a list like 3 or 3,5");
-        } else if (arg == "--method") {
-            if (!args.value(method)) return fail("--method needs a name (see oblivio methods)");
-        } else if (arg == "--cut") {
-            if (!args.value(cut)) return fail("--cut needs a split point");
-        } else if (arg == "--samples-per-class") {
-            if (!args.value(v) || !parse_int(v, 1, int64_t(1) << 32, per_class))
-                return fail("--samples-per-class needs a positive integer");
-        } else if (arg == "--dist") {
-            if (!args.value(dist)) return fail("--dist needs gaussian, uniform or laplace");
-        } else if (arg == "--sigma") {
-            if (!args.value(v) || !detail::parse_field(v, &sigma) || !(sigma > 0))
-                return fail("--sigma needs a positive number, got '" + v + "'");
-        } else if (arg == "--seed") {
-            if (!args.value(v) || !parse_int(v, 0, INT64_MAX, seed))
-                return fail("--seed needs a non-negative integer");
-        } else if (arg == "--set") {
-            if (!args.value(v)) return fail("--set needs key=value");
-            auto kv = parse_key_value(v);
-            if (kv.first.rfind("select.", 0) == 0)
-                select_overrides.push_back({kv.first.substr(7), kv.second});
-            else
-                overrides.push_back(kv);
         } else if (arg == "--probe-draws") {
             if (!args.value(v) || !parse_int(v, 1, int64_t(1) << 24, probe_draws))
                 return fail("--probe-draws needs an integer in [1, 16777216]");
-        } else if (arg == "--device") {
-            if (!args.value(device_name) || (device_name != "cpu" && device_name != "cuda"))
-                return fail("--device must be cpu or cuda");
         } else {
             return fail("unknown option '" + arg + "' for oblivio explain (see --help)");
         }
     }
-    if (model_path.empty()) return fail("oblivio explain needs --model FILE.safetensors");
-    if (arch.empty()) return fail("oblivio explain needs --arch (see oblivio models)");
-    if (classes_text.empty()) return fail("oblivio explain needs --classes C[,C...]");
-    if (device_name == "cuda" && !cuda_available())
-        return fail("--device cuda: no usable CUDA device in this build/machine");
-    const Device device = device_name == "cuda" ? Device::cuda(0) : Device::cpu();
+    if (const std::string bad = request_options_problem(opts, "oblivio explain", false);
+        !bad.empty())
+        return fail(bad);
+    const Device device = request_device(opts);
+    const std::string &model_path = opts.model_path, &arch = opts.arch, &method = opts.method;
+    const std::string &cut = opts.cut, &dist = opts.dist, &classes_text = opts.classes_text;
+    const int64_t per_class = opts.per_class, seed = opts.seed;
 
     // The request exactly as oblivio forget builds it, checked the same way before any work.
-    ForgetRequest req;
-    {
-        size_t start = 0;
-        while (true) {
-            const size_t comma = classes_text.find(',', start);
-            const std::string item = classes_text.substr(start, comma - start);
-            int64_t c = 0;
-            if (!parse_int(item, 0, 1 << 30, c))
-                return fail("--classes: '" + item + "' is not a class index");
-            req.classes.push_back(static_cast<int>(c));
-            if (comma == std::string::npos) break;
-            start = comma + 1;
-        }
-    }
-    req.method = method;
-    const MethodInfo& m = find_method(method);  // unknown method -> error before any work
-    req.overrides = overrides;
-    req.cut = cut;
-    req.sampler.per_class = per_class;
-    req.sampler.distribution = parse_synth_distribution(dist);
-    req.sampler.sigma = sigma;
-    req.seed = static_cast<uint64_t>(seed);
-    for (const auto& [key, text] : select_overrides)
-        set_field(req.selection, "selection", key, text);
+    ForgetRequest req = build_request(opts);
+    const MethodInfo& m = find_method(method);
     const ZooEntry& entry = zoo_entry(arch);
     const LoadedModel loaded = load_zoo_model(model_path, arch);
     Classifier& model = *loaded.model;
-    if (auto it = loaded.metadata.find("forgotten_classes");
-        it != loaded.metadata.end() && !it->second.empty()) {
-        if (!detail::parse_field(it->second, &req.previously_forgotten))
-            return fail(model_path + ": bad 'forgotten_classes' metadata '" + it->second + "'");
-    }
+    read_previously_forgotten(loaded, model_path, req);
     check_forget_request(model, req);
 
     model.to(device);
@@ -806,8 +753,8 @@ int run_explain(int argc, char** argv) {
     const Split sp = split(model, cut, input);
     const HeadStructure hs = head_structure(*sp.head);
     const Overrides head_overrides = head_default_overrides(method, hs);
-    const std::vector<FieldInfo> config =
-        m.resolve(with_head_defaults(method, *sp.head, overrides));  // validates the --set values
+    const std::vector<FieldInfo> config = m.resolve(
+        with_head_defaults(method, *sp.head, opts.overrides));  // validates the --set values
 
     const int k = model.num_classes();
     std::vector<int64_t> quota(static_cast<size_t>(k), per_class), heldout_quota = quota;
@@ -836,7 +783,7 @@ int run_explain(int argc, char** argv) {
     const SamplingPlan heldout_plan = plan_sampling(probe, heldout_quota, heldout_cfg);
     print_draws(probe, train_plan, quota, req.sampler, req.classes, req.previously_forgotten,
                 req.seed);
-    print_method(m, config, head_overrides, overrides, hs, req.selection);
+    print_method(m, config, head_overrides, opts.overrides, hs, req.selection);
 
     int64_t forget_n = 0, retain_n = 0, heldout_n = 0;
     for (int c = 0; c < k; ++c) {

@@ -19,6 +19,7 @@
 #include "data/embed.h"
 #include "experiments/cli_util.h"
 #include "experiments/figures.h"
+#include "experiments/request_options.h"
 #include "models/zoo.h"
 #include "nn/cuda_context.h"
 #include "nn/io/atomic_file.h"
@@ -40,6 +41,7 @@ constexpr const char* kForgetUsage =
     "  --samples-per-class N   synthetic draws per class (default 5000)\n"
     "  --dist D                gaussian | uniform | laplace | matched | rectified\n"
     "                          (default gaussian; unlearn/synthetic.h describes each)\n"
+    "  --sigma S               the distribution's standard deviation (default 1)\n"
     "  --seed S                (default 0)\n"
     "  --set key=value         method setting (see oblivio methods -v); select.<key> sets the\n"
     "                          selection rule (per_class, confident_share, margin_ratio,\n"
@@ -98,44 +100,21 @@ void print_class_table(const ForgetReport& rep, const std::vector<std::string>& 
 }
 
 int run_forget_cmd(int argc, char** argv) {
-    std::string model_path, arch, classes_text, method, out, cut = "pre_logits", dist = "gaussian";
-    std::string eval_dataset, eval_root, device = "cpu", v;
-    int64_t per_class = 5000, seed = 0, val_per_class = 500;
-    std::string eval_split = "test", eval_cache, figures_dir;
+    RequestOptions opts;
+    std::string out, eval_dataset, eval_root, eval_split = "test", eval_cache, figures_dir, v;
+    int64_t val_per_class = 500;
     bool force = false, trace = false;
-    Overrides overrides, select_overrides;
     for (ArgCursor args(argc, argv, "forget"); args.next();) {
+        std::string error;
+        const OptionStatus shared = take_request_option(args, opts, error);
+        if (shared == OptionStatus::Bad) return fail(error);
+        if (shared == OptionStatus::Taken) continue;
         const std::string arg = args.current();
         if (arg == "--help" || arg == "-h") {
             std::fputs(kForgetUsage, stdout);
             return 0;
-        } else if (arg == "--model") {
-            if (!args.value(model_path)) return fail("--model needs a safetensors file");
-        } else if (arg == "--arch") {
-            if (!args.value(arch)) return fail("--arch needs a zoo name (see oblivio models)");
-        } else if (arg == "--classes") {
-            if (!args.value(classes_text)) return fail("--classes needs a list like 3 or 3,5");
-        } else if (arg == "--method") {
-            if (!args.value(method)) return fail("--method needs a name (see oblivio methods)");
         } else if (arg == "--out") {
             if (!args.value(out)) return fail("--out needs a file name");
-        } else if (arg == "--cut") {
-            if (!args.value(cut)) return fail("--cut needs a split point");
-        } else if (arg == "--samples-per-class") {
-            if (!args.value(v) || !parse_int(v, 1, int64_t(1) << 32, per_class))
-                return fail("--samples-per-class needs a positive integer");
-        } else if (arg == "--dist") {
-            if (!args.value(dist)) return fail("--dist needs gaussian, uniform or laplace");
-        } else if (arg == "--seed") {
-            if (!args.value(v) || !parse_int(v, 0, INT64_MAX, seed))
-                return fail("--seed needs a non-negative integer");
-        } else if (arg == "--set") {
-            if (!args.value(v)) return fail("--set needs key=value");
-            auto kv = parse_key_value(v);
-            if (kv.first.rfind("select.", 0) == 0)
-                select_overrides.push_back({kv.first.substr(7), kv.second});
-            else
-                overrides.push_back(kv);
         } else if (arg == "--force") {
             force = true;
         } else if (arg == "--eval-dataset") {
@@ -154,49 +133,23 @@ int run_forget_cmd(int argc, char** argv) {
             if (!args.value(figures_dir)) return fail("--figures needs a directory");
         } else if (arg == "--trace") {
             trace = true;
-        } else if (arg == "--device") {
-            if (!args.value(device) || (device != "cpu" && device != "cuda"))
-                return fail("--device must be cpu or cuda");
         } else {
             return fail("unknown option '" + arg + "' for oblivio forget (see --help)");
         }
     }
-    if (model_path.empty()) return fail("oblivio forget needs --model FILE.safetensors");
-    if (arch.empty()) return fail("oblivio forget needs --arch (see oblivio models)");
-    if (classes_text.empty()) return fail("oblivio forget needs --classes C[,C...]");
-    if (method.empty()) return fail("oblivio forget needs --method (see oblivio methods)");
+    if (const std::string bad = request_options_problem(opts, "oblivio forget", true); !bad.empty())
+        return fail(bad);
     if (out.empty()) return fail("oblivio forget needs --out FILE.safetensors");
+    const std::string& model_path = opts.model_path;
+    const std::string& arch = opts.arch;
+    const std::string& method = opts.method;
+    const std::string& cut = opts.cut;
     if (same_file(model_path, out)) return fail("--out must not be the input model " + model_path);
     if (const std::string bad = output_path_problem("--out", out); !bad.empty()) return fail(bad);
     if (!figures_dir.empty() && !std::filesystem::is_directory(figures_dir))
         return fail("--figures: directory " + figures_dir + " does not exist");
-    if (device == "cuda" && !cuda_available())
-        return fail("--device cuda: no usable CUDA device in this build/machine");
 
-    ForgetRequest req;
-    {
-        size_t start = 0;
-        while (true) {
-            const size_t comma = classes_text.find(',', start);
-            const std::string item = classes_text.substr(start, comma - start);
-            int64_t c = 0;
-            if (!parse_int(item, 0, 1 << 30, c))
-                return fail("--classes: '" + item + "' is not a class index");
-            req.classes.push_back(static_cast<int>(c));
-            if (comma == std::string::npos) break;
-            start = comma + 1;
-        }
-    }
-    req.method = method;
-    find_method(method);  // unknown method -> error before any work
-    req.overrides = overrides;
-    req.cut = cut;
-    req.sampler.per_class = per_class;
-    req.sampler.distribution = parse_synth_distribution(dist);
-    req.seed = static_cast<uint64_t>(seed);
-    for (const auto& [key, text] : select_overrides)
-        set_field(req.selection, "selection", key, text);
-    req.device = device == "cuda" ? Device::cuda(0) : Device::cpu();
+    ForgetRequest req = build_request(opts);
     req.trace = trace;
     req.progress = [](const std::string& line) {
         std::printf("%s\n", line.c_str());
@@ -206,13 +159,9 @@ int run_forget_cmd(int argc, char** argv) {
     const LoadedModel loaded = load_zoo_model(model_path, arch);
     const Classifier& model = *loaded.model;
     // A model an earlier `oblivio forget` wrote: its classes stay forgotten (sequential request).
-    if (auto it = loaded.metadata.find("forgotten_classes");
-        it != loaded.metadata.end() && !it->second.empty()) {
-        if (!detail::parse_field(it->second, &req.previously_forgotten))
-            return fail(model_path + ": bad 'forgotten_classes' metadata '" + it->second + "'");
+    if (read_previously_forgotten(loaded, model_path, req))
         std::printf("%s already forgot class(es) %s: they stay forgotten\n", model_path.c_str(),
-                    it->second.c_str());
-    }
+                    loaded.metadata.at("forgotten_classes").c_str());
     std::shared_ptr<const Dataset> images;
     if (!eval_dataset.empty()) {
         if (eval_root.empty()) eval_root = default_dataset_root(eval_dataset);
@@ -233,8 +182,9 @@ int run_forget_cmd(int argc, char** argv) {
             !bad.empty())
             return fail(bad);
     std::printf("forget %s from %s (%s, cut %s) with %s, %lld synthetic draws/class, seed %lld\n",
-                classes_text.c_str(), model_path.c_str(), arch.c_str(), cut.c_str(), method.c_str(),
-                static_cast<long long>(per_class), static_cast<long long>(seed));
+                opts.classes_text.c_str(), model_path.c_str(), arch.c_str(), cut.c_str(),
+                method.c_str(), static_cast<long long>(opts.per_class),
+                static_cast<long long>(opts.seed));
     std::fflush(stdout);
     if (images) {
         const auto compute = [&] {
