@@ -198,10 +198,11 @@ int run_forget_cmd(int argc, char** argv) {
             EmbedKey key;
             key.model_digest = state_digest(model);
             key.arch = arch;
-            key.cut = cut;
+            key.cut = model.stages()[model.resolve(cut)].name;  // as oblivio embed / run key it
             key.dataset = eval_dataset;
             key.split = eval_split;
             key.val_per_class = eval_split == "val" ? val_per_class : 0;
+            key.input_size = entry.input_size;
             const CachedEmbeddings c = cached_embeddings(
                 eval_cache, key, compute,
                 [](const std::string& w) { std::fprintf(stderr, "warning: %s\n", w.c_str()); });

@@ -18,6 +18,7 @@
 
 #include "data/catalog.h"
 #include "experiments/cmd_forget.h"
+#include "experiments/commands.h"
 #include "models/zoo.h"
 #include "nn/io/json.h"
 #include "nn/modules/linear.h"
@@ -241,6 +242,74 @@ TEST(Forget, RealSourceRunsTheWholeBudget) {
     EXPECT_EQ(r.report.selected.epoch, 2);
     EXPECT_EQ(r.report.source, "real");
     EXPECT_TRUE(r.report.warnings.empty());  // linear head, real source: nothing to warn about
+}
+
+// `forget --eval-cache` keys its evaluation embeddings exactly as `oblivio embed --cache` does (the
+// cut's stage name, not the alias; the input size), so either command reuses the other's file.
+TEST(Forget, EvalCacheIsSharedWithEmbed) {
+    TempDir tmp;
+    const fs::path data = tmp.path / "cifar";
+    fs::create_directories(data);
+    for (int f = 0; f < 6; ++f) {  // two records per file, labels (f + r) % 10
+        std::vector<char> bytes;
+        for (int r = 0; r < 2; ++r) {
+            bytes.push_back(static_cast<char>((f + r) % 10));
+            for (int i = 0; i < 3072; ++i)
+                bytes.push_back(static_cast<char>((f * 7 + r + i) % 251));
+        }
+        std::ofstream(data / (f < 5 ? "data_batch_" + std::to_string(f + 1) + ".bin"
+                                    : std::string("test_batch.bin")),
+                      std::ios::binary)
+            .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    }
+    std::ofstream(data / "batches.meta.txt") << "a\nb\nc\nd\ne\nf\ng\nh\ni\nj\n";
+    const std::string model = random_resnet20(tmp), cache = tmp.file("cache");
+    fs::create_directories(cache);
+    std::vector<std::string> embed = {"embed",          "--model", model,         "--arch",
+                                      "cifar_resnet20", "--cut",   "pre_logits",  "--dataset",
+                                      "cifar10",        "--root",  data.string(), "--split",
+                                      "test",           "--cache", cache};
+    std::vector<char*> argv;
+    for (std::string& a : embed) argv.push_back(a.data());
+    testing::internal::CaptureStdout();
+    ASSERT_EQ(cli::cmd_embed(static_cast<int>(argv.size()), argv.data()), 0);
+    testing::internal::GetCapturedStdout();
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(cache)) files.push_back(e.path());
+    ASSERT_EQ(files.size(), 1u);
+
+    testing::internal::CaptureStdout();
+    const int rc = forget({"--model",
+                           model,
+                           "--arch",
+                           "cifar_resnet20",
+                           "--classes",
+                           "3",
+                           "--method",
+                           "neg_grad_plus",
+                           "--samples-per-class",
+                           "50",
+                           "--set",
+                           "epochs=1",
+                           "--set",
+                           "select.per_class=20",
+                           "--force",
+                           "--eval-dataset",
+                           "cifar10",
+                           "--eval-root",
+                           data.string(),
+                           "--eval-cache",
+                           cache,
+                           "--out",
+                           tmp.file("o.safetensors")});
+    const std::string log = testing::internal::GetCapturedStdout();
+    ASSERT_EQ(rc, 0) << log;
+    EXPECT_NE(log.find("evaluation embeddings: " + files[0].string() + " (cached)"),
+              std::string::npos)
+        << log;
+    size_t entries = 0;
+    for (const auto& e : fs::directory_iterator(cache)) entries += e.is_regular_file();
+    EXPECT_EQ(entries, 1u);
 }
 
 TEST(Forget, MethodsListing) {
