@@ -6,6 +6,7 @@
 #include <cmath>
 #include <memory>
 #include <numeric>
+#include <utility>
 
 #include "kernels/common/check.h"
 #include "models/split.h"
@@ -154,6 +155,11 @@ ProjectionFigures projection_figures(const Classifier& original, const Classifie
     // a quota, so the cost does not grow with the number of classes.
     const auto draw_classes = [&](const std::vector<int>& classes, uint64_t index) {
         SamplerConfig sampler = req.sampler;
+        if (sampler.distribution == SynthDistribution::Matched && sampler.matched_mean.empty()) {
+            MatchedStats ms = matched_stats(*before.body, before.embedding_shape);  // as forget
+            sampler.matched_mean = std::move(ms.mean);
+            sampler.matched_std = std::move(ms.stddev);
+        }
         sampler.per_class = req.points_per_class;
         sampler.quotas.assign(static_cast<size_t>(k), 0);
         for (int c : classes) sampler.quotas.at(static_cast<size_t>(c)) = req.points_per_class;

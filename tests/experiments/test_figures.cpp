@@ -193,6 +193,18 @@ TEST(Figures, ExcludedClassesAreNeverNeighbours) {
     EXPECT_EQ(projection_problem(*model, "pre_logits", input, {}), "");
 }
 
+// "matched" draws need the body's statistics, which the figures fetch as forget does.
+TEST(Figures, MatchedDistributionDrawsFromTheBodysStatistics) {
+    auto model = make_model("cifar_resnet20");
+    ProjectionRequest req;
+    req.forget_class = 0;
+    req.points_per_class = 10;
+    req.sampler.distribution = SynthDistribution::Matched;
+    const ProjectionFigures pf = projection_figures(*model, *model, {3, 32, 32}, req, nullptr, {});
+    EXPECT_EQ(pf.plane_before.forget, 0);
+    EXPECT_EQ(pf.before.series.size(), 4u);  // three synthetic clouds + the boundary
+}
+
 TEST(Figures, AgreementCurvesOfAHandMadeReport) {
     ForgetReport rep;
     rep.method = "neg_grad_plus";
