@@ -799,6 +799,39 @@ std::vector<RowSpec> filter_rows(const std::vector<RowSpec>& rows, const RowFilt
     return out;
 }
 
+namespace {
+
+// Row times for the ETA. Rows of one kind take similar times, and the kinds differ by orders of
+// magnitude (an "original" or "oracle" row may train a model for an hour, an unlearning row at a
+// linear cut takes seconds), so a remaining row is expected to take the mean of the rows of its
+// group run so far (kind; for unlearning rows also cut and source), or the mean over all rows
+// when its group has not run yet.
+class RowTimes {
+   public:
+    void add(const RowSpec& r, double seconds) {
+        auto& [sum, n] = groups_[group(r)];
+        sum += seconds;
+        ++n;
+        total_ += seconds;
+        ++count_;
+    }
+    double expected(const RowSpec& r) const {
+        const auto it = groups_.find(group(r));
+        if (it != groups_.end()) return it->second.first / static_cast<double>(it->second.second);
+        return count_ > 0 ? total_ / static_cast<double>(count_) : 0.0;
+    }
+
+   private:
+    static std::string group(const RowSpec& r) {
+        return r.kind == "unlearn" ? r.kind + "/" + r.cut + "/" + r.source : r.kind;
+    }
+    std::map<std::string, std::pair<double, int64_t>> groups_;
+    double total_ = 0;
+    int64_t count_ = 0;
+};
+
+}  // namespace
+
 RunSummary run_experiment(const ExperimentConfig& cfg, const RunOptions& opt) {
     const std::function<void(const std::string&)> log =
         opt.log ? opt.log : [](const std::string& line) {
@@ -829,7 +862,7 @@ RunSummary run_experiment(const ExperimentConfig& cfg, const RunOptions& opt) {
 
     const auto start = Clock::now();
     int64_t ran_here = 0;
-    double row_seconds = 0;  // the ETA extrapolates row times (not the one-off preparation)
+    RowTimes times;  // the ETA extrapolates row times (not the one-off preparation)
     // Datasets one after another (rows are grouped by dataset), each with its own Runner.
     for (const std::string& d : cfg.datasets) {
         std::set<std::string> oracle_rows;
@@ -859,16 +892,18 @@ RunSummary run_experiment(const ExperimentConfig& cfg, const RunOptions& opt) {
             }
             done[i] = 1;
             ++ran_here;
-            row_seconds += seconds_since(t0);
+            times.add(r, seconds_since(t0));
             const double elapsed = seconds_since(start);
             int64_t left = 0;
-            for (char x : done) left += !x;
+            double eta = 0;
+            for (size_t j = 0; j < rows.size(); ++j)
+                if (!done[j]) {
+                    ++left;
+                    eta += times.expected(rows[j]);
+                }
             char line[160];
             std::snprintf(line, sizeof(line), "  (%.1f s; elapsed %s, ETA %s)", seconds_since(t0),
-                          duration_text(elapsed).c_str(),
-                          duration_text(row_seconds / static_cast<double>(ran_here) *
-                                        static_cast<double>(left))
-                              .c_str());
+                          duration_text(elapsed).c_str(), duration_text(eta).c_str());
             log("[" + std::to_string(i + 1) + "/" + std::to_string(rows.size()) + "] " +
                 describe_row(r) + ": " + outcome + line);
             if (opt.stop_after_rows >= 0 && ran_here >= opt.stop_after_rows) {
