@@ -34,6 +34,7 @@ BIN=$(realpath "$1")
 command -v python3 > /dev/null || { echo "skipped: python3 not found"; exit 77; }
 export OMP_WAIT_POLICY=PASSIVE  # idle threads sleep (no effect on results)
 
+HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/obl_determinism.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
@@ -43,27 +44,7 @@ CHECKS=0
 # ---- fixtures -------------------------------------------------------------------------------
 # A 10-class 1x28x28 IDX set (the fmnist file names): 30 train and 10 test images per class,
 # class-dependent stripes plus seeded noise.
-python3 - data 30 10 << 'EOF' || { echo "FAIL: could not write the fixtures"; exit 1; }
-import os, random, struct, sys
-root, per_train, per_test = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-os.makedirs(root, exist_ok=True)
-rng = random.Random(7)
-def write(prefix, per):
-    n = 10 * per
-    px = bytearray()
-    for i in range(n):
-        c = i % 10
-        for r in range(28):
-            for q in range(28):
-                on = (r // 7 + q // 7 + c) % 3 == 0 or (r * c + q) % 10 == c
-                px.append(max(0, min(255, (200 if on else 30) + rng.randint(-40, 40))))
-    with open(os.path.join(root, prefix + "-images-idx3-ubyte"), "wb") as f:
-        f.write(struct.pack(">IIII", 0x803, n, 28, 28) + px)
-    with open(os.path.join(root, prefix + "-labels-idx1-ubyte"), "wb") as f:
-        f.write(struct.pack(">II", 0x801, n) + bytes(i % 10 for i in range(n)))
-write("train", per_train)
-write("t10k", per_test)
-EOF
+python3 "$HERE/idx_fixture.py" data 30 10 7 || { echo "FAIL: could not write the fixtures"; exit 1; }
 cat > recipe.yaml << 'EOF'
 arch: fmnist_cnn
 dataset: fmnist

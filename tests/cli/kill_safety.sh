@@ -55,33 +55,14 @@ RANDOM=$SEED
 KILLS_TRAIN=8 KILLS_FORGET=6 KILLS_RUN=8
 MAX_KILLS_PER_ROUND=3
 
+HERE=$(cd "$(dirname "$0")" && pwd)
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/obl_kill_safety.XXXXXX")
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
 echo "kill-safety: seed $SEED (OBL_KILL_SEED), work in $WORK"
 
 # ---- fixtures -------------------------------------------------------------------------------
-python3 - data 10 5 << 'EOF' || { echo "FAIL: could not write the fixtures"; exit 1; }
-import os, random, struct, sys
-root, per_train, per_test = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-os.makedirs(root, exist_ok=True)
-rng = random.Random(11)
-def write(prefix, per):
-    n = 10 * per
-    px = bytearray()
-    for i in range(n):
-        c = i % 10
-        for r in range(28):
-            for q in range(28):
-                on = (r // 7 + q // 7 + c) % 3 == 0 or (r * c + q) % 10 == c
-                px.append(max(0, min(255, (200 if on else 30) + rng.randint(-40, 40))))
-    with open(os.path.join(root, prefix + "-images-idx3-ubyte"), "wb") as f:
-        f.write(struct.pack(">IIII", 0x803, n, 28, 28) + px)
-    with open(os.path.join(root, prefix + "-labels-idx1-ubyte"), "wb") as f:
-        f.write(struct.pack(">II", 0x801, n) + bytes(i % 10 for i in range(n)))
-write("train", per_train)
-write("t10k", per_test)
-EOF
+python3 "$HERE/idx_fixture.py" data 10 5 11 || { echo "FAIL: could not write the fixtures"; exit 1; }
 mkdir -p exp/recipes models
 cat > exp/recipes/tiny.yaml << 'EOF'
 arch: fmnist_cnn
