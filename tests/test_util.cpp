@@ -1,12 +1,13 @@
 #include "tests/test_util.h"
 
-#include "nn/io/hash.h"
-
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
 #include <random>
 #include <sstream>
+#include <utility>
+
+#include "nn/io/hash.h"
 
 namespace obl::test {
 
@@ -46,7 +47,8 @@ Tensor uniform_tensor(const Shape& shape, double lo, double hi, uint64_t seed, D
     for (size_t i = 0; i < got.size(); ++i) {
         const double a = got[i], b = ref[i];
         const double e = std::fabs(a - b);
-        const bool ok = (std::isnan(a) == std::isnan(b)) && (std::isnan(a) || e <= atol + rtol * std::fabs(b));
+        const bool ok =
+            (std::isnan(a) == std::isnan(b)) && (std::isnan(a) || e <= atol + rtol * std::fabs(b));
         if (!std::isnan(e)) {
             max_abs = std::max(max_abs, e);
             if (b != 0) max_rel = std::max(max_rel, e / std::fabs(b));
@@ -63,18 +65,30 @@ Tensor uniform_tensor(const Shape& shape, double lo, double hi, uint64_t seed, D
     os.precision(9);
     os << what << ": " << bad << "/" << got.size() << " elements outside atol " << atol
        << " + rtol " << rtol << "; max abs err " << max_abs << ", max rel err " << max_rel
-       << ", NMSE " << (ref2 > 0 ? err2 / ref2 : err2) << "; first bad [" << first_bad
-       << "]: got " << got[first_bad] << ", reference " << ref[first_bad];
+       << ", NMSE " << (ref2 > 0 ? err2 / ref2 : err2) << "; first bad [" << first_bad << "]: got "
+       << got[first_bad] << ", reference " << ref[first_bad];
     return ::testing::AssertionFailure() << os.str();
 }
 
-::testing::AssertionResult all_close(const Tensor& got, const Tensor& ref, double atol,
-                                     double rtol, const std::string& what) {
+::testing::AssertionResult all_close(const Tensor& got, const Tensor& ref, double atol, double rtol,
+                                     const std::string& what) {
     if (got.shape() != ref.shape()) {
         return ::testing::AssertionFailure()
                << what << ": shape " << got.shape() << " vs reference " << ref.shape();
     }
     return all_close(got.to_vector<double>(), ref.to_vector<double>(), atol, rtol, what);
+}
+
+CliRun run_command(int (*cmd)(int, char**), const std::string& name,
+                   std::vector<std::string> args) {
+    args.insert(args.begin(), name);
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    ::testing::internal::CaptureStdout();
+    ::testing::internal::CaptureStderr();
+    const int status = cmd(static_cast<int>(argv.size()), argv.data());
+    std::string out = ::testing::internal::GetCapturedStdout();
+    return {status, std::move(out), ::testing::internal::GetCapturedStderr()};
 }
 
 }  // namespace obl::test

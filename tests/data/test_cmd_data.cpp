@@ -6,34 +6,23 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "experiments/commands.h"
 #include "tests/data/data_test_util.h"
+#include "tests/test_util.h"
 
 namespace obl {
 namespace {
 
 using test::TempDir;
 using ::testing::HasSubstr;
-using ::testing::internal::CaptureStderr;
-using ::testing::internal::CaptureStdout;
-using ::testing::internal::GetCapturedStderr;
-using ::testing::internal::GetCapturedStdout;
 
-struct CliRun {
-    int status;
-    std::string out, err;
-};
+using test::CliRun;
 
 CliRun run_data(std::vector<std::string> args) {
-    args.insert(args.begin(), "data");
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    CaptureStdout();
-    CaptureStderr();
-    const int status = cli::cmd_data(static_cast<int>(argv.size()), argv.data());
-    return {status, GetCapturedStdout(), GetCapturedStderr()};
+    return test::run_command(cli::cmd_data, "data", std::move(args));
 }
 
 TEST(CmdData, InfoOnSmallCifar10) {

@@ -13,12 +13,14 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "experiments/commands.h"
 #include "models/split.h"
 #include "models/zoo.h"
 #include "tests/data/data_test_util.h"
+#include "tests/test_util.h"
 #include "unlearn/head_defaults.h"
 #include "unlearn/synthetic.h"
 
@@ -28,24 +30,11 @@ namespace {
 namespace fs = std::filesystem;
 using test::TempDir;
 using ::testing::HasSubstr;
-using ::testing::internal::CaptureStderr;
-using ::testing::internal::CaptureStdout;
-using ::testing::internal::GetCapturedStderr;
-using ::testing::internal::GetCapturedStdout;
 
-struct CliRun {
-    int status;
-    std::string out, err;
-};
+using test::CliRun;
 
 CliRun explain(std::vector<std::string> args) {
-    args.insert(args.begin(), "explain");
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    CaptureStdout();
-    CaptureStderr();
-    const int status = cli::cmd_explain(static_cast<int>(argv.size()), argv.data());
-    return {status, GetCapturedStdout(), GetCapturedStderr()};
+    return test::run_command(cli::cmd_explain, "explain", std::move(args));
 }
 
 std::vector<std::string> lines_of(const std::string& text) {

@@ -246,13 +246,6 @@ TEST(Figures, AgreementCurvesOfAHandMadeReport) {
     EXPECT_NE(fig.to_svg().find("real forget accuracy (cifar10)"), std::string::npos);
 }
 
-int forget(std::vector<std::string> args) {
-    args.insert(args.begin(), "forget");
-    std::vector<char*> argv;
-    for (std::string& a : args) argv.push_back(a.data());
-    return cli::cmd_forget(static_cast<int>(argv.size()), argv.data());
-}
-
 TEST(Figures, ForgetWritesThreeSvgsOrNothing) {
     TempDir tmp("figures");
     const std::string model = tmp / "r20.safetensors";
@@ -268,9 +261,9 @@ TEST(Figures, ForgetWritesThreeSvgsOrNothing) {
     // A missing directory: one-line error, exit 2, nothing written.
     std::vector<std::string> bad = base;
     bad.insert(bad.end(), {"--figures", tmp / "no_such_dir"});
-    testing::internal::CaptureStderr();
-    EXPECT_EQ(forget(bad), 2);
-    const std::string err = testing::internal::GetCapturedStderr();
+    const test::CliRun refused = test::run_command(cli::cmd_forget, "forget", bad);
+    EXPECT_EQ(refused.status, 2);
+    const std::string& err = refused.err;
     EXPECT_EQ(err.rfind("error: --figures: directory ", 0), 0u) << err;
     EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1);
     EXPECT_FALSE(fs::exists(out));
@@ -279,10 +272,9 @@ TEST(Figures, ForgetWritesThreeSvgsOrNothing) {
     fs::create_directories(dir);
     std::vector<std::string> good = base;
     good.insert(good.end(), {"--figures", dir});
-    testing::internal::CaptureStdout();
-    const int rc = forget(good);
-    const std::string log = testing::internal::GetCapturedStdout();
-    ASSERT_EQ(rc, 0) << log;
+    const test::CliRun run = test::run_command(cli::cmd_forget, "forget", good);
+    const std::string& log = run.out;
+    ASSERT_EQ(run.status, 0) << log << run.err;
     for (const char* name : {"agreement.svg", "projection_before.svg", "projection_after.svg"}) {
         SCOPED_TRACE(name);
         std::ifstream in(fs::path(dir) / name);
