@@ -105,10 +105,14 @@ void check_pnm_header(const std::vector<uint8_t>& bytes, const std::string& path
     }
 }
 
-// PNG image data (stb_image 2.27): an empty IDAT chunk before any data makes stb memcpy 0 bytes to
-// its still-null data buffer (undefined behaviour; found by fuzz/fuzz_image). Such files are
-// refused. The walk follows stbi__parse_png_file: the 8-byte signature, then chunks of a
-// big-endian length, a 4-letter type, the data and a CRC, up to IEND.
+// PNG chunks (stb_image 2.27), two findings of fuzz/fuzz_image, both refused here:
+//   - an empty IDAT chunk before any data makes stb memcpy 0 bytes to its still-null data buffer
+//     (undefined behaviour);
+//   - stb grows its IDAT buffer to the length a chunk DECLARES before reading it, so a 91-byte
+//     file whose second IDAT claims ~800 MB made it allocate 2 GiB. Every chunk (length, type,
+//     data, CRC) must therefore fit in the file, which bounds stb's buffer by the file's size.
+// The walk follows stbi__parse_png_file: the 8-byte signature, then chunks of a big-endian
+// length, a 4-letter type, the data and a CRC, up to IEND.
 void check_png_chunks(const std::vector<uint8_t>& bytes, const std::string& path) {
     static const uint8_t kSignature[8] = {0x89, 'P', 'N', 'G', '\r', '\n', 0x1A, '\n'};
     if (bytes.size() < 8 || std::memcmp(bytes.data(), kSignature, 8) != 0) return;
@@ -118,6 +122,11 @@ void check_png_chunks(const std::vector<uint8_t>& bytes, const std::string& path
                                 uint64_t(bytes[i + 2]) << 8 | bytes[i + 3];
         const std::string type(bytes.begin() + i + 4, bytes.begin() + i + 8);
         if (type == "IEND") return;
+        const uint64_t after_header = bytes.size() - i - 8;  // >= 0: the loop's condition
+        if (length + 4 > after_header)  // the data and its 4-byte CRC must fit
+            OBL_THROW("cannot decode image ", path, ": corrupt or truncated PNG (chunk '", type,
+                      "' at byte ", i, " declares ", length, " bytes of data; ", after_header,
+                      " bytes follow its header)");
         if (type == "IDAT") {
             OBL_CHECK(length > 0 || data_bytes > 0, "cannot decode image ", path,
                       ": corrupt PNG (an empty IDAT chunk before any image data)");

@@ -299,6 +299,39 @@ TEST(ImageFolder, HostilePnmAndPngFilesAreErrorsOrHarmless) {
     EXPECT_EQ(decode_image_rgb(empty_later).chw, decode_image_rgb(png).chw);
 }
 
+// Found by fuzz/fuzz_image (`make fuzz`, 10 minutes): stb sizes its IDAT buffer from the length a
+// chunk declares, so this 91-byte PNG (a second IDAT claiming 1,952,526,080 bytes) made it allocate
+// 2 GiB. A chunk that does not fit in the file is refused before stb sees it, and so is a
+// well-formed PNG cut inside a chunk.
+TEST(ImageFolder, PngChunksMustFitInTheFile) {
+    TempDir dir("png_chunks");
+    const std::vector<uint8_t> oom = {
+        0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00, 0x00, 0x00, 0x0d, 0x49, 0x48,
+        0x44, 0x52, 0x00, 0x00, 0x00, 0x03, 0x00, 0x00, 0x00, 0x04, 0x08, 0x06, 0x00, 0x00,
+        0x00, 0x4b, 0x2d, 0x85, 0x8c, 0x00, 0x00, 0x00, 0x25, 0x49, 0x44, 0x41, 0x54, 0x78,
+        0x9c, 0x55, 0xc7, 0x31, 0x11, 0xff, 0xff, 0x5f, 0x20, 0x00, 0x02, 0x42, 0xf0, 0x88,
+        0xa8, 0x88, 0xf7, 0x6f, 0x0b, 0xd6, 0x36, 0x5b, 0x0a, 0x04, 0x00, 0x00, 0x00, 0xd1,
+        0x6f, 0xee, 0x9f, 0x05, 0x60, 0xb4, 0x02, 0xd9, 0xce, 0x2f, 0x64, 0x61, 0x74, 0x61,
+        0x2f, 0x00, 0x49, 0x44, 0x41, 0x54, 0x82};
+    ASSERT_EQ(oom.size(), 91u);
+    const std::string bomb = dir / "bomb.png";
+    test::write_bytes(bomb, oom);
+    EXPECT_THAT(error_of([&] { decode_image_rgb(bomb); }),
+                HasSubstr("corrupt or truncated PNG (chunk 'IDAT' at byte 82 declares "
+                          "1952526080 bytes of data; 1 bytes follow its header)"));
+
+    const std::string png = dir / "a.png";
+    write_png(png, 4, 3, 3, 1);
+    std::ifstream in(png, std::ios::binary);
+    std::vector<uint8_t> cut((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    ASSERT_GT(cut.size(), 30u);
+    cut.resize(cut.size() - 20);  // inside the IDAT chunk (IEND is the last 12 bytes)
+    const std::string truncated = dir / "truncated.png";
+    test::write_bytes(truncated, cut);
+    EXPECT_THAT(error_of([&] { decode_image_rgb(truncated); }),
+                HasSubstr("corrupt or truncated PNG (chunk 'IDAT'"));
+}
+
 // Found by fuzz/fuzz_image: a few header bytes declaring a huge image made stb decode gigabytes
 // (missing data reads as zeros) and the dataset allocate its batch from the header size.
 TEST(ImageFolder, ImagesOverTheSizeLimitAreRefusedFromTheirHeader) {
