@@ -449,6 +449,8 @@ bool bars_figure(const Section& s, const std::vector<const Group*>& unlearn, svg
                       "test accuracy (%, mean \u00b1 std)"};
     fig.y_min = 0;
     fig.y_max = 100;
+    // At least ~11 px per bar (up to four bars per method) beside the legend.
+    fig.width = std::max(fig.width, 260 + 48 * static_cast<int>(categories.size()));
     const std::vector<std::string> forget_colors = {"#e15759", "#ff9da7", "#b07aa1"};
     const std::vector<std::string> retain_colors = {"#4e79a7", "#a0cbe8", "#76b7b2"};
     for (const char* key : {"A_f_test", "A_r_test"}) {

@@ -207,15 +207,21 @@ std::string Figure::to_svg() const {
     double legend_w = 0;
     for (const Series& s : series) legend_w = std::max(legend_w, text_width(s.name, 12));
     legend_w = std::min(legend_w, width * 0.35);  // longer names run past the edge
-    const double left = 72, top = title.empty() ? 20 : 46, right = legend_w + 52;
-    double bottom = 58;
+    double left = 72, bottom = 58;
+    const double top = title.empty() ? 20 : 46, right = legend_w + 52;
     const double plot_w0 = width - left - right;
     bool rotate = false;
     if (bars && !categories.empty()) {
         double longest = 0;
         for (const auto& c : categories) longest = std::max(longest, text_width(c, 11));
-        rotate = longest > plot_w0 / categories.size() - 6;
-        if (rotate) bottom += std::min(longest * 0.6, 110.0);
+        const double band0 = plot_w0 / categories.size();
+        rotate = longest > band0 - 6;
+        // A label rotated by -35 degrees and ending at its bar reaches cos 35 = 0.82 of its
+        // length to the left and sin 35 = 0.57 of it down: the first one must stay in the figure.
+        if (rotate) {
+            bottom += std::min(longest * 0.6, 110.0);
+            left = std::max(left, std::min(0.82 * longest - 0.5 * band0 + 8, 0.3 * width));
+        }
     }
     const double x0 = left, x1 = width - right, y0 = top, y1 = height - bottom;
     OBL_CHECK(x1 - x0 > 40 && y1 - y0 > 40, "svg figure '", title, "': ", width, "x", height,
