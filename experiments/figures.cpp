@@ -58,15 +58,6 @@ Cloud project_rows(const DiscriminativePlane& plane, const std::vector<float>& r
     return c;
 }
 
-// A private copy (figures never touch the caller's models, not even their training flag).
-std::unique_ptr<Classifier> copy_of(const Classifier& model) {
-    std::unique_ptr<Module> m = model.clone();
-    auto* c = dynamic_cast<Classifier*>(m.get());
-    OBL_CHECK(c != nullptr, "figures: Classifier::clone did not return a Classifier");
-    m.release();
-    return std::unique_ptr<Classifier>(c);
-}
-
 }  // namespace
 
 DiscriminativePlane discriminative_plane(const Linear& fc, int forget, int near1, int near2) {
@@ -141,8 +132,9 @@ ProjectionFigures projection_figures(const Classifier& original, const Classifie
     const int k = original.num_classes();
     OBL_CHECK(req.forget_class >= 0 && req.forget_class < k, "figures: forget class ",
               req.forget_class, " is out of range");
-    const std::unique_ptr<Classifier> original_copy = copy_of(original);
-    const std::unique_ptr<Classifier> unlearned_copy = copy_of(unlearned);
+    // Private copies: figures never touch the caller's models, not even their training flag.
+    const std::unique_ptr<Classifier> original_copy = original.clone_classifier();
+    const std::unique_ptr<Classifier> unlearned_copy = unlearned.clone_classifier();
     original_copy->train(false);
     unlearned_copy->train(false);
     Split before = split(*original_copy, req.cut, input_shape);

@@ -469,11 +469,7 @@ class Runner {
 
     // split() of a copy of `model` on the run's device (the caller's model stays where it is).
     Split split_copy(const Classifier& model, const std::string& cut) {
-        std::unique_ptr<Module> m = model.clone();
-        auto* c = dynamic_cast<Classifier*>(m.get());
-        OBL_CHECK(c != nullptr, "runner: clone of a Classifier is not a Classifier");
-        m.release();
-        std::shared_ptr<Classifier> copy(c);
+        std::shared_ptr<Classifier> copy = model.clone_classifier();
         copy->to(opt_.device);
         copy->train(false);
         return split(*copy, cut, input_shape());

@@ -37,7 +37,9 @@ Tensor Classifier::forward(const Tensor& x) {
     return h;
 }
 
-std::unique_ptr<Module> Classifier::clone() const {
+std::unique_ptr<Module> Classifier::clone() const { return clone_classifier(); }
+
+std::unique_ptr<Classifier> Classifier::clone_classifier() const {
     std::vector<Stage> copies;
     for (const Stage& s : stages_)
         copies.push_back({s.name, s.param_prefix, std::shared_ptr<Module>(s.module->clone())});

@@ -31,6 +31,8 @@ class Classifier : public Module {
 
     Tensor forward(const Tensor& x) override;
     std::unique_ptr<Module> clone() const override;
+    // clone(), typed: a deep copy with its own parameters and buffers.
+    std::unique_ptr<Classifier> clone_classifier() const;
     std::string repr() const override { return "Classifier(" + arch_ + ")"; }
 
     const std::string& arch() const { return arch_; }

@@ -64,14 +64,6 @@ std::string accuracy_json(const HeadAccuracy& a) {
            ", \"count\": " + int_list(a.count) + "}";
 }
 
-std::shared_ptr<Classifier> clone_classifier(const Classifier& c) {
-    std::unique_ptr<Module> m = c.clone();
-    auto* p = dynamic_cast<Classifier*>(m.get());
-    OBL_CHECK(p != nullptr, "forget: Classifier::clone did not return a Classifier");
-    m.release();
-    return std::shared_ptr<Classifier>(p);
-}
-
 }  // namespace
 
 RealEmbeddings embed_real(Module& body, std::shared_ptr<const Dataset> images,
@@ -150,7 +142,7 @@ RealEmbeddings embed_at_cut(const Classifier& model, const Shape& input_shape,
                             const std::string& cut, std::shared_ptr<const Dataset> images,
                             const std::vector<float>& mean, const std::vector<float>& stddev,
                             Device device, const std::string& name) {
-    std::shared_ptr<Classifier> work = clone_classifier(model);
+    std::shared_ptr<Classifier> work = model.clone_classifier();
     work->to(device);
     work->train(false);
     Split sp = split(*work, cut, input_shape);
@@ -177,7 +169,7 @@ ForgetResult run_forget(const Classifier& original, const Shape& input_shape,
     check_forget_request(original, req);
 
     // Work on a copy: the caller's model is never touched.
-    std::shared_ptr<Classifier> work = clone_classifier(original);
+    std::shared_ptr<Classifier> work = original.clone_classifier();
     work->to(req.device);
     work->train(false);
     Split sp = split(*work, req.cut, input_shape);
