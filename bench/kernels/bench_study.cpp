@@ -22,7 +22,6 @@
 //   --benchmark_repetitions=3 --benchmark_min_time=0.02 --benchmark_out=study.json
 //   --benchmark_out_format=json;  python3 tools/kernel_table.py study.json
 #include <benchmark/benchmark.h>
-#include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
@@ -36,6 +35,7 @@
 #include <vector>
 
 #include "bench/bench_util.h"
+#include "bench/fma_peak.h"
 #include "kernels/common/cpu_features.h"
 #include "kernels/common/parallel.h"
 #include "kernels/gemm.h"
@@ -295,46 +295,17 @@ void bm_head_step(benchmark::State& s, const st::HeadStepVersion& v, HeadShape h
 // ---- FMA ceiling
 // ---------------------------------------------------------------------------------
 
-constexpr int kAccumulators = 12;  // more than FMA latency x issue rate: throughput-bound
 constexpr int64_t kFmaIters = int64_t(1) << 20;
 
-__attribute__((target("avx512f"))) float fma_loop_avx512(int64_t iters) {
-    __m512 acc[kAccumulators];
-    for (int j = 0; j < kAccumulators; ++j) acc[j] = _mm512_set1_ps(static_cast<float>(j));
-    volatile float opaque_a = 0.999999f, opaque_b = 1e-6f;  // not foldable at compile time
-    const __m512 a = _mm512_set1_ps(opaque_a), b = _mm512_set1_ps(opaque_b);
-    for (int64_t i = 0; i < iters; ++i)
-        for (int j = 0; j < kAccumulators; ++j) acc[j] = _mm512_fmadd_ps(acc[j], a, b);
-    alignas(64) float v[16] = {};
-    for (int j = 0; j < kAccumulators; ++j)
-        _mm512_store_ps(v, _mm512_add_ps(_mm512_load_ps(v), acc[j]));
-    return v[0] + v[15];
-}
-
-__attribute__((target("avx2,fma"))) float fma_loop_avx2(int64_t iters) {
-    __m256 acc[kAccumulators];
-    for (int j = 0; j < kAccumulators; ++j) acc[j] = _mm256_set1_ps(static_cast<float>(j));
-    volatile float opaque_a = 0.999999f, opaque_b = 1e-6f;
-    const __m256 a = _mm256_set1_ps(opaque_a), b = _mm256_set1_ps(opaque_b);
-    for (int64_t i = 0; i < iters; ++i)
-        for (int j = 0; j < kAccumulators; ++j) acc[j] = _mm256_fmadd_ps(acc[j], a, b);
-    alignas(32) float v[8] = {};
-    for (int j = 0; j < kAccumulators; ++j)
-        _mm256_store_ps(v, _mm256_add_ps(_mm256_load_ps(v), acc[j]));
-    return v[0] + v[7];
-}
-
 void bm_peak_fma(benchmark::State& s) {
-    const CpuIsa isa = cpu_isa();
-    if (isa < CpuIsa::Avx2) {
+    const int lanes = bench::fma_lanes();
+    if (lanes == 0) {
         s.SkipWithError("needs AVX2 or AVX-512");
         return;
     }
-    const int lanes = isa == CpuIsa::Avx512 ? 16 : 8;
     volatile float sink = 0;
-    run_timed(s, Work{2.0 * lanes * kAccumulators * kFmaIters, 0, 0}, [&] {
-        sink = isa == CpuIsa::Avx512 ? fma_loop_avx512(kFmaIters) : fma_loop_avx2(kFmaIters);
-    });
+    run_timed(s, Work{2.0 * lanes * bench::kFmaAccumulators * kFmaIters, 0, 0},
+              [&] { sink = bench::fma_loop(kFmaIters); });
     s.counters["lanes"] = lanes;
 }
 

@@ -29,7 +29,6 @@
 //       draws/s / limit by the wall clock; on one thread also draws/cpu_s and pct_of_limit_cpu
 //       by the thread's CPU time (the figures to trust when the machine is shared).
 #include <benchmark/benchmark.h>
-#include <immintrin.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -42,6 +41,7 @@
 #include <string>
 #include <vector>
 
+#include "bench/fma_peak.h"
 #include "kernels/common/cpu_features.h"
 #include "kernels/common/parallel.h"
 #include "kernels/random.h"
@@ -192,40 +192,6 @@ double best_cpu_seconds(F&& f, int repeats = 5) {
     return best;
 }
 
-constexpr int kAccumulators = 12;  // > FMA latency x pipes: the loop is throughput-bound
-
-__attribute__((target("avx512f"))) float fma_loop_avx512(int64_t iters) {
-    __m512 acc[kAccumulators];
-    for (int j = 0; j < kAccumulators; ++j) acc[j] = _mm512_set1_ps(static_cast<float>(j));
-    volatile float opaque_a = 0.999999f, opaque_b = 1e-6f;
-    const __m512 a = _mm512_set1_ps(opaque_a), b = _mm512_set1_ps(opaque_b);
-    for (int64_t i = 0; i < iters; ++i)
-        for (int j = 0; j < kAccumulators; ++j) acc[j] = _mm512_fmadd_ps(acc[j], a, b);
-    __m512 s = acc[0];
-    for (int j = 1; j < kAccumulators; ++j) s = _mm512_add_ps(s, acc[j]);
-    alignas(64) float v[16];  // (not _mm512_reduce_add_ps: GCC 12 warns inside it)
-    _mm512_store_ps(v, s);
-    float t = 0;
-    for (float x : v) t += x;
-    return t;
-}
-
-__attribute__((target("avx2,fma"))) float fma_loop_avx2(int64_t iters) {
-    __m256 acc[kAccumulators];
-    for (int j = 0; j < kAccumulators; ++j) acc[j] = _mm256_set1_ps(static_cast<float>(j));
-    volatile float opaque_a = 0.999999f, opaque_b = 1e-6f;
-    const __m256 a = _mm256_set1_ps(opaque_a), b = _mm256_set1_ps(opaque_b);
-    for (int64_t i = 0; i < iters; ++i)
-        for (int j = 0; j < kAccumulators; ++j) acc[j] = _mm256_fmadd_ps(acc[j], a, b);
-    __m256 s = acc[0];
-    for (int j = 1; j < kAccumulators; ++j) s = _mm256_add_ps(s, acc[j]);
-    alignas(32) float v[8];
-    _mm256_store_ps(v, s);
-    float t = 0;
-    for (float x : v) t += x;
-    return t;
-}
-
 // fp32 FLOP/s of one core (an FMA = 2 flops), on the widest ISA this CPU has kernels for.
 double fma_flops_per_second_1t() {
     static const double rate = [] {
@@ -233,12 +199,10 @@ double fma_flops_per_second_1t() {
         volatile int64_t opaque_iters = int64_t(1) << 22;
         const int64_t iters = opaque_iters;
         volatile float sink = 0;
-        const bool avx512 = obl::cpu_isa() == obl::CpuIsa::Avx512;
-        const int lanes = avx512 ? 16 : 8;
-        const double s = best_cpu_seconds(
-            [&] { sink = avx512 ? fma_loop_avx512(iters) : fma_loop_avx2(iters); });
+        const int lanes = obl::bench::fma_lanes();
+        const double s = best_cpu_seconds([&] { sink = obl::bench::fma_loop(iters); });
         (void)sink;
-        return 2.0 * lanes * kAccumulators * static_cast<double>(iters) / s;
+        return 2.0 * lanes * obl::bench::kFmaAccumulators * static_cast<double>(iters) / s;
     }();
     return rate;
 }
