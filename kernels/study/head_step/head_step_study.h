@@ -39,6 +39,19 @@ void head_step_v4(float* loss, float* grad_weight, float* grad_bias, float* logi
                   float* grad_logits, const float* z, const float* weight, const float* bias,
                   const int64_t* targets, const float* sample_weights, HeadStepDims d);
 
+// Building blocks a later version reuses from the version that introduced them, so that each
+// file shows only its own idea (N rows of z, D features, K classes, row-major):
+// v1's logits, a dot product per logit: logits (N, K) = z W^T + b (bias may be null).
+void naive_logits(float* logits, const float* z, const float* weight, const float* bias, int64_t N,
+                  int64_t D, int64_t K);
+// v1's gradient products, walking down the columns of G (N, K) and z (N, D):
+// dW[k][i] = sum_n G[n][k] z[n][i]; db[k] = sum_n G[n][k] when grad_bias is not null.
+void naive_weight_grads(float* grad_weight, float* grad_bias, const float* grad_logits,
+                        const float* z, int64_t N, int64_t D, int64_t K);
+// v2's fused row pass over one row of logits l (K): writes G's row g = w (softmax(l) - onehot(t))
+// and returns w CE = w (logsumexp(l) - l_t).
+float fused_row(float* g, const float* l, int64_t K, int64_t t, float w);
+
 struct HeadStepVersion {
     const char* name;  // the file name under kernels/study/head_step/, without .cpp
     HeadStepFn fn;

@@ -12,16 +12,37 @@
 
 namespace obl::kernels::study {
 
-void head_step_v1(float* loss, float* grad_weight, float* grad_bias, float* logits,
-                  float* grad_logits, const float* z, const float* weight, const float* bias,
-                  const int64_t* targets, const float* sample_weights, HeadStepDims d) {
-    const int64_t N = d.n, D = d.d, K = d.k;
+void naive_logits(float* logits, const float* z, const float* weight, const float* bias, int64_t N,
+                  int64_t D, int64_t K) {
     for (int64_t n = 0; n < N; ++n)
         for (int64_t k = 0; k < K; ++k) {
             float acc = 0.f;
             for (int64_t i = 0; i < D; ++i) acc += z[n * D + i] * weight[k * D + i];
             logits[n * K + k] = acc + (bias ? bias[k] : 0.f);
         }
+}
+
+void naive_weight_grads(float* grad_weight, float* grad_bias, const float* grad_logits,
+                        const float* z, int64_t N, int64_t D, int64_t K) {
+    for (int64_t k = 0; k < K; ++k)
+        for (int64_t i = 0; i < D; ++i) {
+            float acc = 0.f;
+            for (int64_t n = 0; n < N; ++n) acc += grad_logits[n * K + k] * z[n * D + i];
+            grad_weight[k * D + i] = acc;
+        }
+    if (grad_bias)
+        for (int64_t k = 0; k < K; ++k) {
+            float acc = 0.f;
+            for (int64_t n = 0; n < N; ++n) acc += grad_logits[n * K + k];
+            grad_bias[k] = acc;
+        }
+}
+
+void head_step_v1(float* loss, float* grad_weight, float* grad_bias, float* logits,
+                  float* grad_logits, const float* z, const float* weight, const float* bias,
+                  const int64_t* targets, const float* sample_weights, HeadStepDims d) {
+    const int64_t N = d.n, D = d.d, K = d.k;
+    naive_logits(logits, z, weight, bias, N, D, K);
     std::vector<float> p(static_cast<size_t>(N * K));
     for (int64_t n = 0; n < N; ++n) {
         float m = logits[n * K];
@@ -41,18 +62,7 @@ void head_step_v1(float* loss, float* grad_weight, float* grad_bias, float* logi
         for (int64_t k = 0; k < K; ++k)
             grad_logits[n * K + k] = w * (p[n * K + k] - (k == targets[n] ? 1.f : 0.f));
     }
-    for (int64_t k = 0; k < K; ++k)
-        for (int64_t i = 0; i < D; ++i) {
-            float acc = 0.f;
-            for (int64_t n = 0; n < N; ++n) acc += grad_logits[n * K + k] * z[n * D + i];
-            grad_weight[k * D + i] = acc;
-        }
-    if (bias && grad_bias)
-        for (int64_t k = 0; k < K; ++k) {
-            float acc = 0.f;
-            for (int64_t n = 0; n < N; ++n) acc += grad_logits[n * K + k];
-            grad_bias[k] = acc;
-        }
+    naive_weight_grads(grad_weight, bias ? grad_bias : nullptr, grad_logits, z, N, D, K);
 }
 
 }  // namespace obl::kernels::study

@@ -11,41 +11,27 @@
 
 namespace obl::kernels::study {
 
+float fused_row(float* g, const float* l, int64_t K, int64_t t, float w) {
+    float m = l[0];
+    for (int64_t k = 1; k < K; ++k) m = std::fmax(m, l[k]);
+    float s = 0.f;
+    for (int64_t k = 0; k < K; ++k) s += g[k] = std::exp(l[k] - m);
+    for (int64_t k = 0; k < K; ++k) g[k] = w * (g[k] / s - (k == t ? 1.f : 0.f));
+    return w * (std::log(s) + m - l[t]);
+}
+
 void head_step_v2(float* loss, float* grad_weight, float* grad_bias, float* logits,
                   float* grad_logits, const float* z, const float* weight, const float* bias,
                   const int64_t* targets, const float* sample_weights, HeadStepDims d) {
     const int64_t N = d.n, D = d.d, K = d.k;
-    for (int64_t n = 0; n < N; ++n)
-        for (int64_t k = 0; k < K; ++k) {
-            float acc = 0.f;
-            for (int64_t i = 0; i < D; ++i) acc += z[n * D + i] * weight[k * D + i];
-            logits[n * K + k] = acc + (bias ? bias[k] : 0.f);
-        }
+    naive_logits(logits, z, weight, bias, N, D, K);
     float total = 0.f;
     for (int64_t n = 0; n < N; ++n) {
-        const float* l = logits + n * K;
-        float* g = grad_logits + n * K;
         const float w = sample_weights ? sample_weights[n] : 1.f / static_cast<float>(N);
-        float m = l[0];
-        for (int64_t k = 1; k < K; ++k) m = std::fmax(m, l[k]);
-        float s = 0.f;
-        for (int64_t k = 0; k < K; ++k) s += g[k] = std::exp(l[k] - m);
-        total += w * (std::log(s) + m - l[targets[n]]);
-        for (int64_t k = 0; k < K; ++k) g[k] = w * (g[k] / s - (k == targets[n] ? 1.f : 0.f));
+        total += fused_row(grad_logits + n * K, logits + n * K, K, targets[n], w);
     }
     loss[0] = total;
-    for (int64_t k = 0; k < K; ++k)
-        for (int64_t i = 0; i < D; ++i) {
-            float acc = 0.f;
-            for (int64_t n = 0; n < N; ++n) acc += grad_logits[n * K + k] * z[n * D + i];
-            grad_weight[k * D + i] = acc;
-        }
-    if (bias && grad_bias)
-        for (int64_t k = 0; k < K; ++k) {
-            float acc = 0.f;
-            for (int64_t n = 0; n < N; ++n) acc += grad_logits[n * K + k];
-            grad_bias[k] = acc;
-        }
+    naive_weight_grads(grad_weight, bias ? grad_bias : nullptr, grad_logits, z, N, D, K);
 }
 
 }  // namespace obl::kernels::study

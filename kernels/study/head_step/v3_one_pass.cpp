@@ -6,7 +6,6 @@
 // (2.5 KB each for a 10-class head on 64-D embeddings); for large heads the packed GEMMs of v4
 // reuse data better.
 #include <algorithm>
-#include <cmath>
 
 #include "kernels/study/head_step/head_step_study.h"
 
@@ -23,19 +22,10 @@ void head_step_v3(float* loss, float* grad_weight, float* grad_bias, float* logi
         const float* zn = z + n * D;
         float* l = logits + n * K;
         float* g = grad_logits + n * K;
-        for (int64_t k = 0; k < K; ++k) {
-            float acc = 0.f;
-            for (int64_t i = 0; i < D; ++i) acc += zn[i] * weight[k * D + i];
-            l[k] = acc + (bias ? bias[k] : 0.f);
-        }
+        naive_logits(l, zn, weight, bias, 1, D, K);  // this row's logits only
         const float w = sample_weights ? sample_weights[n] : 1.f / static_cast<float>(N);
-        float m = l[0];
-        for (int64_t k = 1; k < K; ++k) m = std::fmax(m, l[k]);
-        float s = 0.f;
-        for (int64_t k = 0; k < K; ++k) s += g[k] = std::exp(l[k] - m);
-        total += w * (std::log(s) + m - l[targets[n]]);
+        total += fused_row(g, l, K, targets[n], w);
         for (int64_t k = 0; k < K; ++k) {
-            g[k] = w * (g[k] / s - (k == targets[n] ? 1.f : 0.f));
             float* dw = grad_weight + k * D;
             for (int64_t i = 0; i < D; ++i) dw[i] += g[k] * zn[i];
             if (bias && grad_bias) grad_bias[k] += g[k];

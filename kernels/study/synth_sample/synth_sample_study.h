@@ -19,6 +19,7 @@
 
 #include <cstdint>
 
+#include "kernels/random.h"
 #include "kernels/synth_sample.h"
 
 namespace obl::kernels::study {
@@ -47,6 +48,16 @@ inline constexpr SampleVersion kSampleVersions[] = {
     {"v3_tiled", &synth_sample_v3},
     {"v4_production", &synth_sample_v4},
 };
+
+// The normals of candidate rows [first + row0, first + row0 + rows) of the call: D values per row,
+// at their place in the (seed, offset) Philox stream, as the production sampler draws them.
+inline RandomDims candidate_normals(const SynthDims& d, int64_t row0, int64_t rows) {
+    RandomDims r;
+    r.n = rows * d.d;
+    r.seed = d.seed;
+    r.offset = d.offset + static_cast<uint64_t>(d.first + row0) * static_cast<uint64_t>(d.d);
+    return r;
+}
 
 // The quota rule over `rows` labelled rows, in row order (v1-v3; v4 calls synth_quota_cpu).
 inline void quota_in_row_order(uint8_t* accept, int64_t* filled, const int64_t* label,

@@ -15,11 +15,7 @@ void synth_sample_v1(int64_t* label, uint8_t* accept, int64_t* filled, const flo
                      const float* bias, const int64_t* quota, SynthDims d) {
     std::vector<float> z(static_cast<size_t>(d.count * d.d)),
         logits(static_cast<size_t>(d.count * d.k));
-    RandomDims r;
-    r.n = d.count * d.d;
-    r.seed = d.seed;
-    r.offset = d.offset + static_cast<uint64_t>(d.first) * static_cast<uint64_t>(d.d);
-    philox_normal_v2(z.data(), r);
+    philox_normal_v2(z.data(), candidate_normals(d, 0, d.count));
     for (int64_t t = 0; t < d.count; ++t) {
         for (int64_t c = 0; c < d.k; ++c) {
             float acc = 0.f;

@@ -15,11 +15,7 @@ void synth_sample_v2(int64_t* label, uint8_t* accept, int64_t* filled, const flo
                      const float* bias, const int64_t* quota, SynthDims d) {
     std::vector<float> z(static_cast<size_t>(d.count * d.d)),
         logits(static_cast<size_t>(d.count * d.k));
-    RandomDims r;
-    r.n = d.count * d.d;
-    r.seed = d.seed;
-    r.offset = d.offset + static_cast<uint64_t>(d.first) * static_cast<uint64_t>(d.d);
-    fill_normal_fast_cpu(z.data(), r, 0.0, 1.0);
+    fill_normal_fast_cpu(z.data(), candidate_normals(d, 0, d.count), 0.0, 1.0);
     gemm_fast_cpu(logits.data(), z.data(), weight, GemmDims{1, d.count, d.k, d.d, false, true});
     for (int64_t t = 0; t < d.count; ++t) {
         float* row = &logits[t * d.k];

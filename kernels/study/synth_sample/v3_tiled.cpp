@@ -24,11 +24,7 @@ void synth_sample_v3(int64_t* label, uint8_t* accept, int64_t* filled, const flo
     std::vector<float> z(static_cast<size_t>(tile * d.d)), logits(static_cast<size_t>(tile * d.k));
     for (int64_t row0 = 0; row0 < d.count; row0 += tile) {
         const int64_t rows = std::min(tile, d.count - row0);
-        RandomDims r;
-        r.n = rows * d.d;
-        r.seed = d.seed;
-        r.offset = d.offset + static_cast<uint64_t>(d.first + row0) * static_cast<uint64_t>(d.d);
-        fill_normal_fast_cpu(z.data(), r, 0.0, 1.0);
+        fill_normal_fast_cpu(z.data(), candidate_normals(d, row0, rows), 0.0, 1.0);
         gemm_fast_cpu(logits.data(), z.data(), weight, GemmDims{1, rows, d.k, d.d, false, true});
         for (int64_t t = 0; t < rows; ++t) {
             float* row = &logits[t * d.k];
