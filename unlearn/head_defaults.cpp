@@ -12,11 +12,9 @@ namespace obl {
 
 namespace {
 
-// A deep head's learning rate: the method's (linear-head) default times this. Retrain_head is
-// the exception: it trains a FRESH head, which needs a from-scratch learning rate.
+// A deep head's learning rate: the method's (linear-head) default times this. Methods that
+// train a FRESH head (MethodInfo::fresh_head) keep their from-scratch learning rate.
 constexpr double kDeepHeadLrScale = 0.01;
-
-bool keeps_its_lr(const std::string& method) { return method == "retrain_head"; }
 
 }  // namespace
 
@@ -53,11 +51,11 @@ HeadStructure head_structure(const Module& head) {
 
 Overrides head_default_overrides(const std::string& method, const HeadStructure& head) {
     Overrides out;
-    if (!head.deep() || keeps_its_lr(method)) return out;
+    if (!head.deep()) return out;
     const MethodInfo* info = nullptr;
     for (const MethodInfo& m : methods())
         if (m.name == method) info = &m;
-    if (info == nullptr) return out;  // find_method reports unknown names
+    if (info == nullptr || info->fresh_head) return out;  // find_method reports unknown names
     for (const FieldInfo& f : info->resolve({}))
         if (f.name == "lr") {
             std::ostringstream v;

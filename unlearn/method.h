@@ -236,6 +236,9 @@ struct MethodInfo {
     std::string name;
     std::string summary;            // one line for `oblivio methods`
     std::vector<FieldInfo> fields;  // the defaults
+    // Trains a freshly initialised head (retrain_head) instead of adjusting the original: keeps
+    // its learning rate at deep heads (unlearn/head_defaults.h explains why).
+    bool fresh_head = false;
     // The full config after `overrides` (validated): what a run records next to its hash.
     std::function<std::vector<FieldInfo>(const Overrides& overrides)> resolve;
     // Runs the method with its default config plus `overrides`.

@@ -37,8 +37,13 @@ const std::vector<MethodInfo>& methods() {
             "bad_teacher",
             "BT: distil a random teacher on forget and the original on a share of retain",
             bad_teacher),
-        make_method<RetrainHeadConfig>(
-            "retrain_head", "a freshly initialised head trained on the retain set", retrain_head),
+        [] {
+            MethodInfo m = make_method<RetrainHeadConfig>(
+                "retrain_head", "a freshly initialised head trained on the retain set",
+                retrain_head);
+            m.fresh_head = true;
+            return m;
+        }(),
     };
     return table;
 }
